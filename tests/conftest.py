@@ -1,0 +1,56 @@
+"""Shared fixtures: a real sandbox on loopback, settings pointing at it, clean Streamlit caches."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+
+import pytest
+
+from portal.settings import SERVICES, Settings
+
+# Tests never read the developer's own environment.
+for _name in list(os.environ):
+    if _name.startswith("PORTAL_") and not _name.startswith("PORTAL_TEST_"):
+        del os.environ[_name]
+
+SANDBOX_WORKSPACES = 2000
+SANDBOX_SEED = 7
+
+
+@pytest.fixture(scope="session")
+def sandbox() -> Iterator[object]:
+    """One sandbox (2,000 workspaces, seed 7) for the whole run, on a free loopback port."""
+    from portal.sandbox.server import start_in_thread
+
+    running = start_in_thread(workspaces=SANDBOX_WORKSPACES, seed=SANDBOX_SEED, port=0)
+    try:
+        yield running
+    finally:
+        running.stop()
+
+
+@pytest.fixture()
+def sandbox_settings(sandbox, monkeypatch: pytest.MonkeyPatch) -> Settings:
+    """Settings whose service URLs point at the session sandbox, also exported as PORTAL_* vars."""
+    values: dict[str, str] = {}
+    for service in SERVICES:
+        values[f"{service}_url"] = sandbox.urls[service]
+        values[f"{service}_token"] = sandbox.admin_token
+        monkeypatch.setenv(f"PORTAL_{service.upper()}_URL", sandbox.urls[service])
+        monkeypatch.setenv(f"PORTAL_{service.upper()}_TOKEN", sandbox.admin_token)
+    from portal.settings import get_settings
+
+    get_settings.cache_clear()
+    yield Settings(**values)
+    get_settings.cache_clear()
+
+
+@pytest.fixture()
+def clean_faults(sandbox) -> Iterator[None]:
+    """Clear every injected fault before and after a test."""
+    import requests
+
+    requests.delete(f"{sandbox.base_url}/_sandbox/faults", timeout=5)
+    yield
+    requests.delete(f"{sandbox.base_url}/_sandbox/faults", timeout=5)
