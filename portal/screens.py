@@ -1,0 +1,31 @@
+"""The portal's screens: one entry per page file, with the least role that may open it.
+
+`streamlit_app.py` builds the navigation from this list, filtered by `portal.policy`; a screen
+left out of a person's navigation cannot be opened by URL either.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Screen:
+    id: str
+    title: str
+    path: str
+    icon: str
+    min_role: str  # viewer < support < oncall < admin
+    section: str = "Fleet"
+
+
+SCREENS: tuple[Screen, ...] = (
+    Screen("fleet", "Fleet overview", "pages/fleet_overview.py", ":material/public:", "viewer"),
+)
+
+
+def screen_by_id(screen_id: str) -> Screen:
+    for screen in SCREENS:
+        if screen.id == screen_id:
+            return screen
+    raise KeyError(screen_id)
