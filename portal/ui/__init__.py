@@ -1,0 +1,1 @@
+"""Reusable Streamlit pieces. Everything Streamlit-specific in the library lives here."""
