@@ -13,7 +13,7 @@ import os
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from enum import StrEnum
 from functools import lru_cache
 from pathlib import Path
@@ -142,7 +142,7 @@ class ReleaseCatalog:
 
     def support(self, version: str | None, *, today: date | None = None) -> VersionSupport:
         """The support status of a version string on a given day (default: today, UTC)."""
-        today = today or datetime.now(timezone.utc).date()
+        today = today or datetime.now(UTC).date()
         minor = parse_minor(version)
         if minor is None:
             return VersionSupport(version, None, SupportStatus.UNKNOWN, None)

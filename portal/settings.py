@@ -13,7 +13,7 @@ SERVICES: tuple[str, ...] = ("fleet", "push", "stats", "marketplace", "hosting")
 # Where `python -m portal dev` and `make run` start the sandbox; development defaults point here.
 SANDBOX_HOST = "127.0.0.1"
 SANDBOX_PORT = 8610
-SANDBOX_ADMIN_TOKEN = "sandbox-admin-token"
+SANDBOX_ADMIN_TOKEN = "sandbox-admin-token"  # noqa: S105 - the sandbox only, refused in production
 
 
 def sandbox_url(service: str, host: str = SANDBOX_HOST, port: int = SANDBOX_PORT) -> str:

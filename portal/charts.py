@@ -1,0 +1,84 @@
+"""Data in, Plotly figure out. Pure functions: no service calls, no Streamlit."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import date
+
+import plotly.graph_objects as go
+
+from portal.releases import ReleaseCatalog, SupportStatus, parse_minor
+
+STATUS_COLOURS = {
+    SupportStatus.LTS: "#1d74f5",
+    SupportStatus.SUPPORTED: "#2de0a5",
+    SupportStatus.NEWER_UNKNOWN: "#a0d8ff",
+    SupportStatus.OUT_OF_SUPPORT: "#f5455c",
+    SupportStatus.UNKNOWN: "#9ea2a8",
+}
+STATUS_ORDER = [
+    SupportStatus.LTS,
+    SupportStatus.SUPPORTED,
+    SupportStatus.NEWER_UNKNOWN,
+    SupportStatus.OUT_OF_SUPPORT,
+    SupportStatus.UNKNOWN,
+]
+
+
+def _minor_sort_key(minor: str) -> tuple[int, int, str]:
+    parsed = parse_minor(minor)
+    return (parsed[0], parsed[1], "") if parsed else (-1, -1, minor)
+
+
+def counts_by_support_status(
+    by_minor: Mapping[str, int], catalog: ReleaseCatalog, *, today: date | None = None
+) -> dict[SupportStatus, int]:
+    """Fold per-minor counts into counts per support status (every status present, maybe 0)."""
+    totals = dict.fromkeys(STATUS_ORDER, 0)
+    for minor, count in by_minor.items():
+        totals[catalog.support(minor, today=today).status] += int(count)
+    return totals
+
+
+def versions_by_support(
+    by_minor: Mapping[str, int], catalog: ReleaseCatalog, *, today: date | None = None
+) -> go.Figure:
+    """One bar per minor version, coloured by its support status, oldest left."""
+    minors = sorted(by_minor, key=_minor_sort_key)
+    figure = go.Figure()
+    for status in STATUS_ORDER:
+        xs = [m for m in minors if catalog.support(m, today=today).status is status]
+        if xs:
+            figure.add_bar(
+                x=xs, y=[by_minor[m] for m in xs], name=status.label, marker_color=STATUS_COLOURS[status],
+                hovertemplate="%{x}: %{y} workspaces<extra>" + status.label + "</extra>",
+            )
+    figure.update_layout(
+        barmode="stack", xaxis={"type": "category", "categoryorder": "array", "categoryarray": minors,
+                                "title": "version"},
+        yaxis={"title": "workspaces"}, legend={"orientation": "h", "y": -0.25}, margin={"t": 10, "b": 10},
+        height=360,
+    )
+    return figure
+
+
+def support_status_donut(totals: Mapping[SupportStatus, int]) -> go.Figure:
+    """Share of the fleet per support status."""
+    statuses = [s for s in STATUS_ORDER if totals.get(s)]
+    figure = go.Figure(
+        go.Pie(
+            labels=[s.label for s in statuses], values=[totals[s] for s in statuses], hole=0.55,
+            marker={"colors": [STATUS_COLOURS[s] for s in statuses]}, sort=False,
+        )
+    )
+    figure.update_layout(margin={"t": 10, "b": 10}, height=300, legend={"orientation": "h", "y": -0.1})
+    return figure
+
+
+def horizontal_counts(counts: Mapping[str, int], *, label: str, colour: str = "#1d74f5") -> go.Figure:
+    """Categories as horizontal bars, largest on top."""
+    items = sorted(counts.items(), key=lambda kv: kv[1])
+    figure = go.Figure(go.Bar(x=[v for _, v in items], y=[k or "(not set)" for k, _ in items], orientation="h",
+                              marker_color=colour))
+    figure.update_layout(xaxis={"title": label}, margin={"t": 10, "b": 10}, height=max(220, 28 * len(items) + 60))
+    return figure
