@@ -1,0 +1,74 @@
+"""Fleetcommand admin client: search and read workspaces, fleet summary, credential operations."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from portal.clients.http import Page, QueryValue, ServiceClient, path_segment
+from portal.clients.models import FleetSummary, Workspace, WorkspaceOperation
+
+# Filters `GET /admin/v1/workspaces` accepts besides q/limit/cursor (docs/service-contract.md).
+WORKSPACE_FILTERS: frozenset[str] = frozenset({
+    "version", "minor", "deploy_method", "deploy_platform", "hosted", "registration_state",
+    "stats_silent_hours",
+})
+
+
+class FleetClient(ServiceClient):
+    """Client of Fleetcommand's admin API (`{base}/admin/v1/...`)."""
+
+    service = "fleet"
+
+    def search_workspaces(
+        self, q: str | None = None, *, limit: int = 20, cursor: str | None = None, **filters: QueryValue
+    ) -> Page[Workspace]:
+        """One page of workspaces matching `q` (name, id, unique id, site URL, email) and filters."""
+        params = {"q": q, "limit": limit, "cursor": cursor, **_checked(filters)}
+        return self._get_page("/admin/v1/workspaces", Workspace, params)
+
+    def iter_workspaces(
+        self, q: str | None = None, *, page_size: int = 200, **filters: QueryValue
+    ) -> Iterator[Workspace]:
+        """Every matching workspace, fetching the next page only when the caller gets that far."""
+        return self._iter("/admin/v1/workspaces", Workspace, {"q": q, **_checked(filters)}, page_size)
+
+    def get_workspace(self, id_or_unique_id: str) -> Workspace:
+        """One workspace by its id (`ws_...`) or its uniqueId; NotFound if unknown."""
+        return self._get_model(f"/admin/v1/workspaces/{path_segment(id_or_unique_id)}", Workspace)
+
+    def summary(self) -> FleetSummary:
+        """Fleet-wide aggregates."""
+        return self._get_model("/admin/v1/summary", FleetSummary)
+
+    def revoke_access_tokens(self, workspace_id: str, *, idempotency_key: str | None = None) -> WorkspaceOperation:
+        """Revoke the workspace's access tokens; harmless, it fetches a new one on its next call."""
+        return self._operation(workspace_id, "revoke-access-tokens", idempotency_key)
+
+    def rotate_client_secret(self, workspace_id: str, *, idempotency_key: str | None = None) -> WorkspaceOperation:
+        """Rotate the client secret: disruptive, the workspace is de-registered until re-registered."""
+        return self._operation(workspace_id, "rotate-client-secret", idempotency_key)
+
+    def force_license_sync(self, workspace_id: str, *, idempotency_key: str | None = None) -> WorkspaceOperation:
+        """Ask Fleetcommand to sync the workspace's license now."""
+        return self._operation(workspace_id, "force-license-sync", idempotency_key)
+
+    def suspend(self, workspace_id: str, *, idempotency_key: str | None = None) -> WorkspaceOperation:
+        """Suspend the workspace's cloud access."""
+        return self._operation(workspace_id, "suspend", idempotency_key)
+
+    def unsuspend(self, workspace_id: str, *, idempotency_key: str | None = None) -> WorkspaceOperation:
+        """Lift a suspension."""
+        return self._operation(workspace_id, "unsuspend", idempotency_key)
+
+    def _operation(self, workspace_id: str, name: str, idempotency_key: str | None) -> WorkspaceOperation:
+        path = f"/admin/v1/workspaces/{path_segment(workspace_id)}/{name}"
+        return self._post_model(path, WorkspaceOperation, idempotency_key=idempotency_key)
+
+
+def _checked(filters: dict[str, Any]) -> dict[str, Any]:
+    unknown = set(filters) - WORKSPACE_FILTERS
+    if unknown:
+        raise TypeError(f"unknown workspace filter(s): {', '.join(sorted(unknown))}")
+    return filters
+
