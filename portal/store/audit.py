@@ -1,0 +1,230 @@
+"""The audit log: append-only, hash-chained, verifiable; plus the keyset queries the Audit screen needs.
+
+Every record's hash covers every other column of the record and the previous record's hash, so
+editing, deleting or reordering any record, or cutting records off the end (the head row keeps
+the last seq and hash), makes `verify` fail at the first record that no longer fits.
+There is deliberately no update or delete function in this module.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import String, and_, select, update
+from sqlalchemy.orm import Session, sessionmaker
+
+from portal.store.models import GENESIS_HASH, AuditHead, AuditRecord, utcnow
+
+# The columns a record's hash covers, in a fixed order. A test checks this names every column
+# but `hash`, so a column added later cannot silently escape the chain.
+HASHED_FIELDS: tuple[str, ...] = (
+    "seq", "at", "event", "run_id", "actor_sub", "actor_email", "actor_roles", "action", "target",
+    "target_kind", "params", "preview", "approver", "runbook_id", "outcome", "service_status",
+    "request_id", "started_at", "finished_at", "duration_ms", "detail", "prev_hash",
+)
+
+_STRING_LIMITS: dict[str, int] = {
+    column.name: column.type.length
+    for column in AuditRecord.__table__.columns  # type: ignore[attr-defined]
+    if isinstance(getattr(column.type, "impl", column.type), String) and getattr(column.type, "length", None)
+}
+
+
+def canonical_json(value: Any) -> str:
+    """JSON with sorted keys and no spaces: the same data always gives the same text."""
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
+
+
+def _hash_value(value: Any) -> Any:
+    return value.isoformat() if isinstance(value, datetime) else value
+
+
+def record_hash(fields: Mapping[str, Any]) -> str:
+    """sha256 over the hashed fields of a record (which include the previous record's hash)."""
+    payload = canonical_json({name: _hash_value(fields.get(name)) for name in HASHED_FIELDS})
+    return hashlib.sha256(payload.encode("utf-8")).hexdigest()
+
+
+def _clip(name: str, value: Any) -> Any:
+    # Normalise before hashing, so what is hashed is exactly what the database gives back.
+    if isinstance(value, datetime):
+        if value.tzinfo is None:
+            raise ValueError(f"audit field {name} is a naive datetime; use datetime.now(UTC)")
+        return value.astimezone(UTC)
+    limit = _STRING_LIMITS.get(name)
+    if limit and isinstance(value, str) and len(value) > limit:
+        return value[: limit - 1] + "…"
+    return value
+
+
+def append(
+    session: Session,
+    *,
+    event: str,
+    outcome: str,
+    actor_sub: str,
+    action: str,
+    params: Mapping[str, Any] | None = None,
+    detail: Mapping[str, Any] | None = None,
+    **fields: Any,
+) -> AuditRecord:
+    """Append one record inside the caller's transaction; the caller commits it with its own changes.
+
+    Locking the head row serialises appends across threads, processes and replicas, so the chain
+    never forks; the record becomes visible only together with the state change it describes.
+    """
+    head = session.execute(
+        select(AuditHead.seq, AuditHead.hash).where(AuditHead.id == 1).with_for_update()
+    ).one()
+    values: dict[str, Any] = {
+        "actor_email": "", "actor_roles": "", "target": "", "target_kind": "", "preview": "",
+        **fields,
+        "seq": head.seq + 1,
+        "at": fields.get("at") or utcnow(),
+        "event": event,
+        "outcome": outcome,
+        "actor_sub": actor_sub,
+        "action": action,
+        "params": canonical_json(dict(params or {})),
+        "detail": canonical_json(dict(detail or {})),
+        "prev_hash": head.hash,
+    }
+    unknown = set(values) - set(HASHED_FIELDS)
+    if unknown:
+        raise TypeError(f"unknown audit fields: {', '.join(sorted(unknown))}")
+    values = {name: _clip(name, value) for name, value in values.items()}
+    values["hash"] = record_hash(values)
+    record = AuditRecord(**values)
+    session.add(record)
+    session.execute(update(AuditHead).where(AuditHead.id == 1).values(seq=values["seq"], hash=values["hash"]))
+    session.flush()
+    return record
+
+
+@dataclass(frozen=True)
+class Verification:
+    """The result of checking the whole chain."""
+
+    ok: bool
+    checked: int
+    head_seq: int
+    first_bad_seq: int | None = None
+    reason: str = ""
+
+    def describe(self) -> str:
+        if self.ok:
+            return f"audit log OK: {self.checked} records, chain intact up to #{self.head_seq}"
+        where = f"record #{self.first_bad_seq}" if self.first_bad_seq is not None else "the log"
+        return f"audit log TAMPERED: {where}: {self.reason} ({self.checked} records checked before it)"
+
+
+def _iter_records(sessions: sessionmaker[Session], batch: int) -> Iterator[Mapping[str, Any]]:
+    # Keyset batches in short transactions: a million records never sit in memory at once.
+    columns = [*(getattr(AuditRecord, name) for name in HASHED_FIELDS), AuditRecord.hash]
+    last = 0
+    while True:
+        with sessions() as session:
+            rows = session.execute(
+                select(*columns).where(AuditRecord.seq > last).order_by(AuditRecord.seq).limit(batch)
+            ).mappings().all()
+        if not rows:
+            return
+        yield from rows
+        last = rows[-1]["seq"]
+
+
+def verify(sessions: sessionmaker[Session], *, batch: int = 5000) -> Verification:
+    """Walk the chain from the first record; report the first record that does not fit."""
+    with sessions() as session:
+        head = session.execute(select(AuditHead.seq, AuditHead.hash).where(AuditHead.id == 1)).one()
+    expected_seq, prev_hash, checked = 1, GENESIS_HASH, 0
+    for row in _iter_records(sessions, batch):
+        seq = row["seq"]
+        if seq != expected_seq:
+            return Verification(False, checked, head.seq, expected_seq,
+                                f"missing: the next record found is #{seq}")
+        if row["prev_hash"] != prev_hash:
+            return Verification(False, checked, head.seq, seq, "its prev_hash does not match the previous record")
+        if record_hash(row) != row["hash"]:
+            return Verification(False, checked, head.seq, seq, "its content does not match its hash (edited)")
+        prev_hash, expected_seq, checked = row["hash"], seq + 1, checked + 1
+    last_seq = expected_seq - 1
+    if head.seq != last_seq or head.hash != prev_hash:
+        if head.seq > last_seq:
+            return Verification(False, checked, head.seq, last_seq + 1,
+                                f"missing: the head says the log ends at #{head.seq}")
+        return Verification(False, checked, head.seq, last_seq, "the head does not match the last record")
+    return Verification(True, checked, head.seq)
+
+
+@dataclass(frozen=True)
+class AuditFilter:
+    """The Audit screen's filters; empty fields do not filter."""
+
+    actor: str | None = None  # a sub, or an e-mail address
+    action: str | None = None
+    target: str | None = None
+    outcome: str | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+    run_id: str | None = None
+
+
+def _conditions(flt: AuditFilter) -> list[Any]:
+    conditions: list[Any] = []
+    if flt.actor:
+        column = AuditRecord.actor_email if "@" in flt.actor else AuditRecord.actor_sub
+        conditions.append(column == flt.actor.strip())
+    for name in ("action", "target", "outcome", "run_id"):
+        value = getattr(flt, name)
+        if value:
+            conditions.append(getattr(AuditRecord, name) == value.strip())
+    if flt.since:
+        conditions.append(AuditRecord.at >= flt.since)
+    if flt.until:
+        conditions.append(AuditRecord.at < flt.until)
+    return conditions
+
+
+@dataclass(frozen=True)
+class AuditPage:
+    """One page of records, newest first, and the cursor of the next (older) page."""
+
+    records: list[AuditRecord]
+    next_before: int | None
+
+
+def page(session: Session, flt: AuditFilter, *, before: int | None = None, limit: int = 50) -> AuditPage:
+    """Records matching `flt` with seq < `before`, newest first: keyset pagination (no OFFSET),
+    so page 20,000 costs what page 1 costs."""
+    conditions = _conditions(flt)
+    if before is not None:
+        conditions.append(AuditRecord.seq < before)
+    statement = select(AuditRecord).where(and_(*conditions)).order_by(AuditRecord.seq.desc()).limit(limit + 1)
+    records = list(session.execute(statement).scalars())
+    more = len(records) > limit
+    records = records[:limit]
+    return AuditPage(records, records[-1].seq if more and records else None)
+
+
+def iter_matching(sessions: sessionmaker[Session], flt: AuditFilter, *, batch: int = 2000) -> Iterator[AuditRecord]:
+    """Every record matching `flt`, newest first, fetched in keyset batches (for CSV export)."""
+    before: int | None = None
+    while True:
+        with sessions() as session:
+            result = page(session, flt, before=before, limit=batch)
+        yield from result.records
+        if result.next_before is None:
+            return
+        before = result.next_before
+
+
+def records_for_run(session: Session, run_id: str) -> list[AuditRecord]:
+    """A run's records, oldest first."""
+    statement = select(AuditRecord).where(AuditRecord.run_id == run_id).order_by(AuditRecord.seq)
+    return list(session.execute(statement).scalars())
