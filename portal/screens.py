@@ -21,6 +21,7 @@ class Screen:
 
 SCREENS: tuple[Screen, ...] = (
     Screen("fleet", "Fleet overview", "pages/fleet_overview.py", ":material/public:", "viewer"),
+    Screen("workspace", "Workspaces", "pages/workspace.py", ":material/domain:", "viewer"),
     Screen("settings", "Settings", "pages/settings.py", ":material/settings:", "admin", section="Admin"),
 )
 

@@ -1,0 +1,130 @@
+"""Workspaces: find one by name, id, uniqueId, site URL or email; then everything about it on one page."""
+
+from datetime import UTC, datetime, timedelta
+
+import streamlit as st
+
+from portal.app_context import app_context
+from portal.livedata import Request
+from portal.releases import load_catalog
+from portal.ui import workspace as sections
+from portal.ui.live import fetch_all, freshness
+from portal.workspace_signals import signals
+
+ctx = app_context()
+clients = ctx.clients
+catalog = load_catalog()
+
+
+def open_workspace(workspace_id: str) -> None:
+    st.query_params["workspace"] = workspace_id
+
+
+def search_box() -> None:
+    """The search field; results link to the workspace page. `q` lives in the URL so it can be shared."""
+    q = st.text_input("Find a workspace", value=st.query_params.get("q", ""),
+                      placeholder="name, workspace id, uniqueId, site URL or contact email",
+                      key="workspace-search").strip()
+    if q != st.query_params.get("q", ""):
+        st.query_params["q"] = q
+    if not q:
+        return
+    live = fetch_all([Request(("fleet", "search", q), "fleet", lambda: clients.fleet.search_workspaces(q, limit=20)),
+                      Request(("stats", "unregistered", q), "stats", lambda: clients.stats.unregistered(q, limit=5))],
+                     refresh_key="search-refresh")
+    found, unregistered = live[("fleet", "search", q)], live[("stats", "unregistered", q)]
+    if found.value is not None:
+        st.caption(f"{found.value.total:,} registered workspaces match" +
+                   (", showing the first 20" if found.value.total > 20 else ""))
+        for ws in found.value.items:
+            name, facts, button = st.columns([4, 5, 1], vertical_alignment="center")
+            name.markdown(f"**{ws.name}**  \n`{ws.id}`")
+            facts.caption(f"{ws.site_url} · {ws.contact_email} · {ws.version} · {ws.registration_state}"
+                          f"{' · hosted' if ws.hosted else ''}")
+            button.button("Open", key=f"open-{ws.id}", on_click=open_workspace, args=(ws.id,))
+    freshness(found)
+    if unregistered.value is not None and unregistered.value.items:
+        st.caption("Known only from statistics (never registered):")
+        for rep in unregistered.value.items:
+            name, button = st.columns([9, 1], vertical_alignment="center")
+            name.markdown(f"{rep.site_url or '(no site URL)'} · `{rep.unique_id}` · {rep.version or '?'}")
+            button.button("Open", key=f"open-{rep.unique_id}", on_click=open_workspace, args=(rep.unique_id,))
+
+
+def workspace_requests(key: str, now: datetime) -> list[Request]:
+    """Every call the page needs, fired together: the page waits for the slowest, not the sum."""
+    week_ago = now - timedelta(days=7)
+    return [
+        Request(("ws", key), "fleet", lambda: clients.fleet.get_workspace(key)),
+        Request(("stats-latest", key), "stats", lambda: clients.stats.latest(key)),
+        Request(("stats-history", key), "stats", lambda: clients.stats.history(key, since=now - timedelta(days=30))),
+        Request(("push-deliveries", key), "push", lambda: clients.push.deliveries(workspace_id=key, limit=100)),
+        Request(("push-counts", key), "push",
+                lambda: clients.push.counts(since=week_ago, until=now, bucket="day", workspace_id=key)),
+        Request(("push-invalid", key), "push", lambda: clients.push.invalid_tokens(workspace_id=key, limit=20)),
+        Request(("apps", key), "marketplace", lambda: clients.marketplace.workspace_apps(key)),
+        Request(("instance", key), "hosting", lambda: clients.hosting.get_instance(key)),
+        Request(("events", key), "hosting", lambda: clients.hosting.events(key, limit=20)),
+        Request(("operations", key), "hosting", lambda: clients.hosting.operations(workspace_id=key, limit=20)),
+    ]
+
+
+def load(key: str, now: datetime) -> tuple[str, dict]:
+    """All of a workspace's data. A link may carry the uniqueId: then ask again with the workspace id."""
+    data = dict(fetch_all(workspace_requests(key, now), refresh_key="workspace-refresh"))
+    workspace = data[("ws", key)].value
+    if workspace is not None and workspace.id != key:
+        data.update(fetch_all(workspace_requests(workspace.id, now), refresh_key="workspace-refresh-id"))
+        key = workspace.id
+    if workspace is not None and data[("stats-latest", key)].not_found and workspace.unique_id != key:
+        # A collector that indexes reports by uniqueId only (the public field): ask by uniqueId.
+        for name, live in fetch_all(workspace_requests(workspace.unique_id, now)[1:3],
+                                    refresh_key="workspace-refresh-stats").items():
+            data[(name[0], key)] = live
+    return key, data
+
+
+def workspace_page(key: str) -> None:
+    if st.button("Back to search", icon=":material/arrow_back:"):
+        del st.query_params["workspace"]
+        st.rerun()
+    now = datetime.now(UTC).replace(second=0, microsecond=0)
+    key, data = load(key, now)
+    record, latest = data[("ws", key)], data[("stats-latest", key)]
+    workspace, report = record.value, latest.value
+    if workspace is None and report is None:
+        if record.not_found and latest.not_found:
+            st.error(f"No workspace `{key}`: neither Fleetcommand nor the statistics collector knows it.")
+        else:
+            freshness(record)
+            freshness(latest)
+        return
+    version = (report.statistics.version.raw if report and report.statistics.version else None) or (
+        workspace.version if workspace else None)
+    support = catalog.support(version)
+    deliveries = data[("push-deliveries", key)]
+    instance = data[("instance", key)]
+    sections.header(workspace, report, support)
+    if workspace is not None:
+        freshness(record)
+    sections.signals(signals(workspace=workspace, report=report, support=support,
+                             deliveries=deliveries.value.items if deliveries.value else (),
+                             instance=instance.value))
+    tabs = st.tabs(["Statistics", "Push", "Marketplace", "Hosting"])
+    with tabs[0]:
+        sections.statistics(latest, data[("stats-history", key)], support)
+    with tabs[1]:
+        sections.push(deliveries, data[("push-counts", key)], data[("push-invalid", key)])
+    with tabs[2]:
+        sections.marketplace(data[("apps", key)])
+    with tabs[3]:
+        sections.hosting(instance, data[("events", key)], data[("operations", key)],
+                         hosted=bool(workspace and workspace.hosted))
+
+
+st.title("Workspaces")
+selected = st.query_params.get("workspace")
+if selected:
+    workspace_page(selected)
+else:
+    search_box()

@@ -1,0 +1,178 @@
+"""Sections of the workspace page: each takes already-fetched live data and renders one part."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Sequence
+from typing import Any
+
+import plotly.graph_objects as go
+import streamlit as st
+
+from portal.clients.models import (
+    HostedInstance,
+    HostingEvent,
+    HostingOperation,
+    InstalledApp,
+    PushCounts,
+    PushDelivery,
+    StatsPoint,
+    StatsReport,
+    Workspace,
+)
+from portal.livedata import Live
+from portal.releases import VersionSupport
+from portal.ui.live import freshness
+from portal.workspace_signals import Signal, failures_by_code, push_settings
+
+SEVERITY_ICONS = {"critical": ":material/error:", "warning": ":material/warning:", "info": ":material/info:"}
+
+
+def _when(value: Any) -> str:
+    return f"{value:%Y-%m-%d %H:%M} UTC" if value else "never"
+
+
+def _count(value: int | None) -> str:
+    return f"{value:,}" if value is not None else "unknown"
+
+
+def header(workspace: Workspace | None, report: StatsReport | None, support: VersionSupport) -> None:
+    """Name, identifiers and the facts a support agent reads first."""
+    if workspace is None:
+        site = report.statistics.site_url if report else None
+        st.header(site or (report.unique_id if report else "Unknown workspace"))
+        st.warning("Known only from the statistics it sends: this workspace never registered with the cloud.",
+                   icon=":material/help:")
+        st.caption(f"uniqueId `{report.unique_id if report else '?'}`")
+        return
+    st.header(workspace.name)
+    st.caption(f"id `{workspace.id}` · uniqueId `{workspace.unique_id}` · {workspace.site_url} · "
+               f"contact {workspace.contact_email}")
+    cols = st.columns(5)
+    cols[0].metric("Registration", workspace.registration_state + (" · suspended" if workspace.suspended else ""))
+    cols[1].metric("Plan", workspace.plan)
+    cols[2].metric("Hosting", "cloud-hosted" if workspace.hosted else "self-managed")
+    cols[3].metric("Version", workspace.version, help=support.summary)
+    cols[4].metric("Last sync", _when(workspace.last_sync_at))
+    st.caption(f"Support: **{support.summary}** · statistics last received {_when(workspace.last_stats_at)} · "
+               f"token issued {_when(workspace.token_issued_at)} · secret expires {_when(workspace.secret_expires_at)}")
+
+
+def signals(found: Sequence[Signal]) -> None:
+    """The workspace's problems, most severe first."""
+    if not found:
+        st.success("Nothing looks wrong with this workspace.", icon=":material/check_circle:")
+    for signal in found:
+        (st.error if signal.severity == "critical" else st.warning if signal.severity == "warning" else st.info)(
+            signal.message, icon=SEVERITY_ICONS.get(signal.severity))
+
+
+def statistics(live: Live[StatsReport], history: Live[list[StatsPoint]], support: VersionSupport) -> None:
+    """Latest statistics, decoded, and their history as a chart."""
+    report = live.value
+    if report is None:
+        if live.not_found:
+            st.info("This workspace has never sent statistics.", icon=":material/query_stats:")
+        freshness(live)
+        return
+    s = report.statistics
+    cols = st.columns(4)
+    cols[0].metric("Users", _count(s.total_users), help=f"active {_count(s.active_users)}, "
+                                                        f"online {_count(s.online_users)}")
+    cols[1].metric("Rooms", _count(s.total_rooms))
+    cols[2].metric("Messages", _count(s.total_messages))
+    cols[3].metric("Version", s.version.raw if s.version else "unknown", help=support.summary)
+    apps = s.apps
+    rows = {
+        "Deploy": f"{s.deploy_method} / {s.deploy_platform}",
+        "Push": push_settings(report),
+        "Push queue": _count(s.push_queue),
+        "Apps": (f"{_count(apps.total_installed)} installed, {_count(apps.total_active)} active, "
+                 f"{_count(apps.total_failed)} failed (engine {apps.engine_version or '?'})") if apps else "unknown",
+        "Node / MongoDB": f"{s.node_version or '?'} / {s.mongo_version or '?'}",
+        "OS": " ".join(x for x in (s.os_type, s.os_release, s.os_arch) if x) or "unknown",
+        "Last login": _when(s.last_login),
+        "Enterprise modules": ", ".join(s.enterprise_modules or []) or "none",
+        "Received": _when(report.received_at),
+    }
+    st.table({"": list(rows), "value": list(rows.values())})
+    freshness(live)
+    points = history.value or []
+    if points:
+        ordered = sorted(points, key=lambda p: p.received_at)
+        figure = go.Figure()
+        for field, name in (("total_users", "users"), ("active_users", "active users")):
+            figure.add_scatter(x=[p.received_at for p in ordered], y=[getattr(p, field) for p in ordered],
+                               name=name, mode="lines+markers")
+        figure.update_layout(height=280, margin={"t": 10, "b": 10}, legend={"orientation": "h"})
+        st.plotly_chart(figure, width="stretch")
+    freshness(history)
+
+
+def push(deliveries: Live[Any], counts: Live[PushCounts], invalid: Live[Any]) -> None:
+    """Recent deliveries, failures by code, counts over the week and the invalid tokens."""
+    items: list[PushDelivery] = list(deliveries.value.items) if deliveries.value else []
+    if counts.value is not None:
+        per_outcome: Counter[str] = Counter()
+        for item in counts.value.items:
+            per_outcome[item.outcome] += item.count
+        cols = st.columns(max(1, len(per_outcome)))
+        for col, (outcome, count) in zip(cols, sorted(per_outcome.items()), strict=False):
+            col.metric(f"{outcome} (7 days)", f"{count:,}")
+    freshness(counts)
+    codes = failures_by_code(items)
+    if codes:
+        st.caption("Failures among the recent deliveries, by code: "
+                   + ", ".join(f"**{code}** × {n}" for code, n in sorted(codes.items())))
+    if items:
+        st.dataframe(
+            [{"at": d.created_at, "platform": d.platform, "code": d.status_code, "outcome": d.outcome,
+              "kind": d.kind, "device": d.device_token, "error": d.error or "", "id": d.id} for d in items[:50]],
+            hide_index=True, width="stretch")
+    elif deliveries.value is not None:
+        st.info("No recent push deliveries.")
+    freshness(deliveries)
+    if invalid.value is not None and invalid.value.items:
+        st.caption(f"{invalid.value.total:,} device tokens flagged invalid (406)")
+        st.dataframe([{"device": t.device_token, "platform": t.platform, "flagged": t.flagged_at}
+                      for t in invalid.value.items], hide_index=True, width="stretch")
+    freshness(invalid)
+
+
+def marketplace(apps: Live[list[InstalledApp]]) -> None:
+    """Installed apps and their subscriptions."""
+    if apps.value:
+        st.dataframe(
+            [{"app": a.name, "version": a.version, "status": a.status, "purchase": a.purchase_type or "free",
+              "subscription": a.subscription.status if a.subscription else "",
+              "seats": f"{a.subscription.seats}/{a.subscription.max_seats}" if a.subscription else "",
+              "installed": a.installed_at} for a in apps.value],
+            hide_index=True, width="stretch")
+    elif apps.value is not None or apps.not_found:
+        st.info("No marketplace apps installed.")
+    freshness(apps)
+
+
+def hosting(instance: Live[HostedInstance], events: Live[list[HostingEvent]],
+            operations: Live[Any], *, hosted: bool) -> None:
+    """The hosted instance, its recent events and operations."""
+    if not hosted and instance.value is None:
+        st.info("Self-managed: the customer runs this workspace; there is no hosted instance.")
+        return
+    if instance.value is not None:
+        i = instance.value
+        cols = st.columns(4)
+        cols[0].metric("Status", i.status)
+        cols[1].metric("Version", i.version)
+        cols[2].metric("Region", i.region)
+        cols[3].metric("Size", i.size)
+        st.caption(f"{i.url} · last deploy {_when(i.last_deploy_at)}")
+    freshness(instance)
+    ops: list[HostingOperation] = list(operations.value.items) if operations.value else []
+    if ops:
+        st.dataframe([{"operation": o.kind, "state": o.state, "progress": o.progress, "started": o.started_at,
+                       "finished": o.finished_at, "error": o.error or "", "id": o.id} for o in ops],
+                     hide_index=True, width="stretch")
+    if events.value:
+        st.dataframe([{"at": e.at, "event": e.kind, "message": e.message} for e in events.value],
+                     hide_index=True, width="stretch")
