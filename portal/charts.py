@@ -82,3 +82,48 @@ def horizontal_counts(counts: Mapping[str, int], *, label: str, colour: str = "#
                               marker_color=colour))
     figure.update_layout(xaxis={"title": label}, margin={"t": 10, "b": 10}, height=max(220, 28 * len(items) + 60))
     return figure
+
+
+OUTCOME_COLOURS = {
+    "sent": "#2de0a5", "invalid_token": "#f5a623", "rejected": "#9b59b6", "unauthorized": "#f5455c",
+    "error": "#6c727a",
+}
+
+
+def push_over_time(items: list, *, by: str = "outcome") -> go.Figure:
+    """Deliveries per time bucket, stacked by outcome (or platform). `items`: PushCount-like objects."""
+    totals: dict[tuple[object, str], int] = {}
+    for item in items:
+        totals[(item.start, getattr(item, by))] = totals.get((item.start, getattr(item, by)), 0) + item.count
+    starts = sorted({start for start, _ in totals})
+    figure = go.Figure()
+    for series in sorted({name for _, name in totals}):
+        figure.add_bar(x=starts, y=[totals.get((s, series), 0) for s in starts], name=series,
+                       marker_color=OUTCOME_COLOURS.get(series) if by == "outcome" else None)
+    figure.update_layout(barmode="stack", height=320, margin={"t": 10, "b": 10}, legend={"orientation": "h"},
+                         yaxis={"title": "deliveries"})
+    return figure
+
+
+def error_rate(items: list) -> tuple[go.Figure, float | None]:
+    """Share of deliveries that did not succeed, per bucket, and over the whole range."""
+    per_bucket: dict[object, list[int]] = {}
+    for item in items:
+        failed, total = per_bucket.setdefault(item.start, [0, 0])
+        per_bucket[item.start] = [failed + (item.count if item.outcome != "sent" else 0), total + item.count]
+    starts = sorted(per_bucket)
+    figure = go.Figure(go.Scatter(
+        x=starts, y=[100 * per_bucket[s][0] / per_bucket[s][1] if per_bucket[s][1] else 0 for s in starts],
+        mode="lines+markers", line_color="#f5455c"))
+    figure.update_layout(height=240, margin={"t": 10, "b": 10}, yaxis={"title": "% failed", "rangemode": "tozero"})
+    failed = sum(v[0] for v in per_bucket.values())
+    total = sum(v[1] for v in per_bucket.values())
+    return figure, (100 * failed / total if total else None)
+
+
+def trend(points: list, *, label: str, colour: str = "#f5a623") -> go.Figure:
+    """A simple count-per-bucket line. `points`: objects with `start` and `count`."""
+    figure = go.Figure(go.Scatter(x=[p.start for p in points], y=[p.count for p in points], mode="lines+markers",
+                                  line_color=colour))
+    figure.update_layout(height=240, margin={"t": 10, "b": 10}, yaxis={"title": label, "rangemode": "tozero"})
+    return figure

@@ -22,6 +22,9 @@ class Screen:
 SCREENS: tuple[Screen, ...] = (
     Screen("fleet", "Fleet overview", "pages/fleet_overview.py", ":material/public:", "viewer"),
     Screen("workspace", "Workspaces", "pages/workspace.py", ":material/domain:", "viewer"),
+    Screen("push", "Push health", "pages/push_health.py", ":material/notifications:", "viewer"),
+    Screen("hosting", "Cloud hosting", "pages/hosting.py", ":material/cloud:", "viewer"),
+    Screen("marketplace", "Marketplace", "pages/marketplace.py", ":material/storefront:", "viewer"),
     Screen("settings", "Settings", "pages/settings.py", ":material/settings:", "admin", section="Admin"),
 )
 
