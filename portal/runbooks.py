@@ -23,7 +23,8 @@ SEVERITIES: tuple[str, ...] = ("sev1", "sev2", "sev3", "sev4")
 REQUIRED_FIELDS: tuple[str, ...] = (
     "id", "title", "summary", "services", "tags", "severity", "owners", "last_reviewed",
 )
-ACTION_KEYS: frozenset[str] = frozenset({"action", "label", "params"})
+ACTION_KEYS: frozenset[str] = frozenset({"action", "target", "label", "params"})
+DEFAULT_TARGET = "{{ workspace }}"  # every action targets a workspace (or a hosted one) by id
 VIEW_KEYS: frozenset[str] = frozenset({"view", "title"})
 
 ID_PATTERN = re.compile(r"^[a-z0-9][a-z0-9-]{1,62}[a-z0-9]$")
@@ -82,9 +83,10 @@ class Markdown:
 
 @dataclass(frozen=True)
 class ActionBlock:
-    """A fenced `action` block: run `action` with `params` (strings may hold `{{ context }}`)."""
+    """A fenced `action` block: run `action` on `target` with `params` (strings may hold `{{ context }}`)."""
 
     action: str
+    target: str
     params: dict[str, Any]
     label: str | None
     line: int  # the opening fence
@@ -217,6 +219,11 @@ def prefill(block: ActionBlock, context: Mapping[str, str]) -> dict[str, Any]:
     return {key: value for key, value in filled.items() if value is not None}
 
 
+def block_target(block: ActionBlock, context: Mapping[str, str]) -> str | None:
+    """The block's target with the context filled in, or None when the context lacks it."""
+    return substitute(block.target, context) or None
+
+
 def render_text(text: str, context: Mapping[str, str]) -> str:
     """Markdown prose with known placeholders replaced; unknown or missing ones are left as written."""
     return PLACEHOLDER.sub(lambda m: context.get(m.group(1), m.group(0)), text)
@@ -276,8 +283,13 @@ def _parse_block(kind: str, lines: list[str], first_line: int, index: int,
         problems.append(Problem(path, key_lines.get("params", open_line),
                                 "action block: params must be a table, e.g. params = { workspace_id = \"...\" }"))
         params = {}
+    target = data.get("target", DEFAULT_TARGET)
+    if not isinstance(target, str) or not target.strip():
+        problems.append(Problem(path, key_lines.get("target", open_line),
+                                "action block: target must be a non-empty string, e.g. target = \"{{ workspace }}\""))
+        target = DEFAULT_TARGET
     label = data.get("label")
-    return ActionBlock(action=name, params=params, label=str(label) if label else None, line=open_line,
+    return ActionBlock(action=name, target=target, params=params, label=str(label) if label else None, line=open_line,
                        name_line=key_lines.get(kind, open_line),
                        key_lines={k: key_lines.get(k, open_line) for k in params}, index=index)
 
@@ -449,3 +461,39 @@ def link_target_id(target: str) -> str | None:
     if "://" not in path and not path.startswith(("mailto:", "/")) and path.endswith(".md"):
         return Path(path).stem if Path(path).parent == Path(".") else path  # only siblings resolve
     return None
+
+
+# -- usage ----------------------------------------------------------------------------------------
+
+# Audit events that end a request: each run (or refusal) is counted once, by its outcome.
+FINAL_EVENTS: tuple[str, ...] = ("succeeded", "failed", "unknown", "abandoned", "rejected", "expired", "denied")
+
+
+@dataclass(frozen=True)
+class RunbookUsage:
+    """How a runbook's action blocks were used, from the audit log."""
+
+    last_used: datetime | None
+    outcomes: dict[str, dict[str, int]]  # action -> outcome -> count
+
+    @property
+    def total(self) -> int:
+        return sum(sum(by_outcome.values()) for by_outcome in self.outcomes.values())
+
+
+def runbook_usage(session: Any, runbook_id: str) -> RunbookUsage:
+    """Last use and per-action outcome counts of a runbook's blocks (audit records naming the runbook)."""
+    from sqlalchemy import func, select
+
+    from portal.store.models import AuditRecord
+
+    last = session.execute(select(func.max(AuditRecord.at)).where(AuditRecord.runbook_id == runbook_id)).scalar()
+    rows = session.execute(
+        select(AuditRecord.action, AuditRecord.event, func.count())
+        .where(AuditRecord.runbook_id == runbook_id, AuditRecord.event.in_(FINAL_EVENTS))
+        .group_by(AuditRecord.action, AuditRecord.event)
+    ).all()
+    outcomes: dict[str, dict[str, int]] = {}
+    for action, event, count in rows:
+        outcomes.setdefault(action, {})[event] = int(count)
+    return RunbookUsage(last_used=last, outcomes=outcomes)

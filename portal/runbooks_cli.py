@@ -33,9 +33,9 @@ from portal.runbooks import (
 
 def action_params_models() -> dict[str, Any]:
     """Each registered action's name → its pydantic parameter model (from `portal.actions`)."""
-    from portal.actions import registry
+    from portal.actions.registry import default_registry
 
-    return {spec.name: spec.params_model for spec in registry.all_actions()}
+    return {spec.name: spec.params_model for spec in default_registry()}
 
 
 def _check_params(block: ActionBlock, model: Any, where: str, problems: list[Problem]) -> None:

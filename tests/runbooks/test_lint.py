@@ -3,7 +3,7 @@
 from pathlib import Path
 
 import pytest
-from pydantic import BaseModel, Field
+from pydantic import AwareDatetime, BaseModel, Field
 
 from portal import runbooks_cli
 from portal.runbooks_cli import lint
@@ -11,36 +11,43 @@ from portal.runbooks_cli import lint
 BROKEN = Path(__file__).parent / "broken"
 
 
-class WorkspaceParams(BaseModel):
-    workspace_id: str = Field(pattern=r"^ws_")
+class NoParams(BaseModel):
+    pass
 
 
-class MaintenanceParams(WorkspaceParams):
+class MaintenanceParams(BaseModel):
     enabled: bool
 
 
-class UpgradeParams(WorkspaceParams):
-    version: str
+class UpgradeParams(BaseModel):
+    version: str = Field(pattern=r"^\d+\.\d+\.\d+$")
+
+
+class WindowParams(BaseModel):
+    since: AwareDatetime
+    until: AwareDatetime
 
 
 # A small stand-in for the action registry, so these tests do not depend on its contents.
 ACTIONS = {
-    "workspace.revoke_access_tokens": WorkspaceParams,
+    "workspace.revoke_access_tokens": NoParams,
     "hosting.set_maintenance": MaintenanceParams,
     "hosting.upgrade": UpgradeParams,
+    "push.resend": WindowParams,
 }
 
 EXPECTED = {
     "bad-last-reviewed.md": "9: front matter: last_reviewed: must be a TOML date such as 2026-07-15 (no quotes)",
     "bad-severity.md": "7: front matter: severity: 'urgent' is not one of sev1, sev2, sev3, sev4",
     "block-missing-action.md": '12: action block: missing `action = "<name>"`',
-    "block-toml-error.md": "16: action block: invalid TOML: Unclosed inline table",
-    "block-unknown-key.md": "14: action block: unknown key 'workspace_id' (allowed: action, label, params)",
+    "bad-target.md": '14: action block: target must be a non-empty string, e.g. target = "{{ workspace }}"',
+    "block-toml-error.md": "17: action block: invalid TOML: Unclosed inline table",
+    "block-unknown-key.md": "14: action block: unknown key 'workspace_id' (allowed: action, label, params, target)",
     "broken-link.md": "12: broken link 'runbook:no-such-runbook': no runbook with that id",
     "broken-relative-link.md": "12: broken link 'old-page.md': no runbook with that id",
     "front-matter-toml-error.md": "3: front matter: invalid TOML: Illegal character '\\n'",
     "id-mismatch.md": "2: front matter: id: 'some-other-id' must equal the file name ('id-mismatch')",
-    "invalid-params.md": "14: action hosting.set_maintenance: parameter enabled: "
+    "invalid-params.md": "15: action hosting.set_maintenance: parameter enabled: "
                          "Input should be a valid boolean, unable to interpret input",
     "missing-field.md": "1: front matter: missing required field 'summary'",
     "no-front-matter.md": "1: front matter: the file must start with a `+++` line",
@@ -50,8 +57,7 @@ EXPECTED = {
     "unknown-context-variable.md": "12: unknown context variable {{ tenant }} "
                                    "(known: workspace, delivery, since, until)",
     "unknown-field.md": "9: front matter: unknown field 'author'",
-    "unknown-param.md": "16: action workspace.revoke_access_tokens: unknown parameter 'force' "
-                        "(parameters: workspace_id)",
+    "unknown-param.md": "17: action workspace.revoke_access_tokens: unknown parameter 'force' (parameters: none)",
     "unknown-service.md": "5: front matter: services: unknown service 'email' "
                           "(known: fleet, push, stats, marketplace, hosting)",
     "unknown-view.md": "13: unknown view 'push.everything' (known: workspace.summary, push.outcomes, "
@@ -71,14 +77,22 @@ def test_each_broken_runbook_gives_exactly_its_error(name):
     assert problems == [f"{BROKEN / name}:{EXPECTED[name]}"]
 
 
-def test_templated_values_are_validated_with_example_context(tmp_path):
+def test_fixing_the_parameter_makes_the_runbook_clean(tmp_path):
     text = (BROKEN / "invalid-params.md").read_text().replace('enabled = "maybe"', "enabled = true")
     (tmp_path / "invalid-params.md").write_text(text)
     assert lint([tmp_path], actions=ACTIONS) == []
-    # the example value for {{ delivery }} ("d_...") does not match workspace_id's pattern
-    (tmp_path / "invalid-params.md").write_text(text.replace("{{ workspace }}", "{{ delivery }}"))
-    [problem] = lint([tmp_path], actions=ACTIONS)
-    assert problem.line == 14 and "parameter workspace_id: String should match pattern" in problem.message
+
+
+def test_templated_values_are_validated_with_example_context(tmp_path):
+    text = (BROKEN / "invalid-params.md").read_text().replace("hosting.set_maintenance", "push.resend")
+    text = text.replace('enabled = "maybe"', 'since = "{{ since }}", until = "{{ until }}"')
+    (tmp_path / "invalid-params.md").write_text(text)
+    assert lint([tmp_path], actions=ACTIONS) == []  # the examples are valid datetimes
+    text = text.replace("push.resend", "hosting.upgrade").replace(
+        'since = "{{ since }}", until = "{{ until }}"', 'version = "{{ delivery }}"')
+    (tmp_path / "invalid-params.md").write_text(text)
+    [problem] = lint([tmp_path], actions=ACTIONS)  # "d_000001" is not a version
+    assert problem.line == 15 and "parameter version: String should match pattern" in problem.message
 
 
 def test_a_required_parameter_left_out_is_for_the_operator_to_fill(tmp_path):

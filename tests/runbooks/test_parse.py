@@ -7,6 +7,7 @@ from portal.runbooks import (
     ActionBlock,
     Markdown,
     ViewBlock,
+    block_target,
     clean_context,
     link_target_id,
     load_library,
@@ -41,8 +42,9 @@ Then revoke:
 ```action
 label = "Revoke tokens"
 action = "workspace.revoke_access_tokens"
+target = "{{ workspace }}"
 [params]
-workspace_id = "{{ workspace }}"
+count = 3
 note = "window {{ since }} to {{ until }}"
 ```
 
@@ -80,15 +82,16 @@ def test_body_is_cut_into_markdown_view_and_action_segments():
         "workspace.summary", "The workspace", 14, 15, 0)
     action = runbook.segments[3]
     assert action.action == "workspace.revoke_access_tokens" and action.label == "Revoke tokens"
-    assert action.params == {"workspace_id": "{{ workspace }}", "note": "window {{ since }} to {{ until }}"}
+    assert action.target == "{{ workspace }}"
+    assert action.params == {"count": 3, "note": "window {{ since }} to {{ until }}"}
     assert (action.line, action.name_line, action.index) == (21, 23, 1)
-    assert action.key_lines == {"workspace_id": 25, "note": 26}
+    assert action.key_lines == {"count": 26, "note": 27}
 
 
 def test_other_fences_stay_markdown_even_when_they_contain_a_block():
     runbook, _ = parse()
     last = runbook.segments[4]
-    assert "not.a.block" in last.text and last.text.rstrip().endswith("Done.")
+    assert "not.a.block" in last.text  # the four-backtick fence holds it and last.text.rstrip().endswith("Done.")
     assert [b.action for b in runbook.action_blocks] == ["workspace.revoke_access_tokens"]
 
 
@@ -113,8 +116,10 @@ def test_substitute_and_prefill_leave_out_fields_whose_context_is_missing():
     runbook, _ = parse()
     block = runbook.action_blocks[0]
     context = {"since": "S", "until": "U"}
-    assert prefill(block, context) == {"note": "window S to U"}
-    assert prefill(block, {**context, "workspace": "ws_1"})["workspace_id"] == "ws_1"
+    assert prefill(block, context) == {"count": 3, "note": "window S to U"}
+    assert block_target(block, context) is None
+    assert block_target(block, {**context, "workspace": "ws_1"}) == "ws_1"
+    assert prefill(block, {"workspace": "ws_1"}) == {"count": 3}  # the note needs since and until
     assert substitute(["{{ workspace }}", 3, {"a": "{{ since }}"}], {"workspace": "w", "since": "s"}) == [
         "w", 3, {"a": "s"}]
 
