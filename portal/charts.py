@@ -127,3 +127,19 @@ def trend(points: list, *, label: str, colour: str = "#f5a623") -> go.Figure:
                                   line_color=colour))
     figure.update_layout(height=240, margin={"t": 10, "b": 10}, yaxis={"title": label, "rangemode": "tozero"})
     return figure
+
+
+def growth(created_by_month: Mapping[str, int]) -> go.Figure:
+    """Workspaces created per month (bars) and the running total (line)."""
+    months = sorted(created_by_month)
+    running, total = [], 0
+    for month in months:
+        total += created_by_month[month]
+        running.append(total)
+    figure = go.Figure()
+    figure.add_bar(x=months, y=[created_by_month[m] for m in months], name="new", marker_color="#a0d8ff")
+    figure.add_scatter(x=months, y=running, name="total", mode="lines", line_color="#1d74f5", yaxis="y2")
+    figure.update_layout(height=300, margin={"t": 10, "b": 10}, legend={"orientation": "h"},
+                         yaxis={"title": "new per month"},
+                         yaxis2={"title": "total", "overlaying": "y", "side": "right", "rangemode": "tozero"})
+    return figure
