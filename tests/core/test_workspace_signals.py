@@ -1,0 +1,65 @@
+from datetime import UTC, datetime, timedelta
+
+from portal.clients.models import HostedInstance, PushDelivery, StatsReport, Workspace
+from portal.clients.statistics import parse_statistics
+from portal.releases import load_catalog
+from portal.workspace_signals import push_settings, signals
+
+NOW = datetime(2026, 11, 28, 12, tzinfo=UTC)
+
+
+def _ws(**overrides) -> Workspace:
+    base = dict(id="ws_1", unique_id="u1", name="Acme", site_url="https://a.example", contact_email="it@a.example",
+                version="8.5.1", deploy_method="docker", deploy_platform="selfinstall", hosted=False, plan="pro",
+                registration_state="registered", suspended=False, created_at=NOW - timedelta(days=90),
+                last_stats_at=NOW - timedelta(hours=3))
+    return Workspace(**{**base, **overrides})
+
+
+def _report(doc: dict, age: timedelta = timedelta(hours=3)) -> StatsReport:
+    return StatsReport(unique_id="u1", received_at=NOW - age, statistics=parse_statistics({"uniqueId": "u1", **doc}))
+
+
+def _delivery(code: int) -> PushDelivery:
+    outcome = {200: "sent", 406: "invalid_token", 401: "unauthorized", 422: "rejected"}.get(code, "error")
+    return PushDelivery(id=f"d{code}", workspace_id="ws_1", platform="gcm", device_token="abc…", status_code=code,
+                        outcome=outcome, created_at=NOW)
+
+
+def test_healthy_workspace_has_no_signals():
+    catalog = load_catalog()
+    assert signals(workspace=_ws(), report=_report({"version": "8.5.1"}),
+                   support=catalog.support("8.5.1", today=NOW.date()), deliveries=[_delivery(200)], now=NOW) == []
+
+
+def test_each_problem_gives_its_tag_most_severe_first():
+    catalog = load_catalog()
+    found = signals(
+        workspace=_ws(registration_state="deregistered", suspended=True, hosted=True),
+        report=_report({"version": "7.1.0"}, age=timedelta(days=3)),
+        support=catalog.support("7.1.0", today=NOW.date()),
+        deliveries=[_delivery(401), _delivery(406), _delivery(406), _delivery(422), _delivery(200)],
+        instance=HostedInstance(workspace_id="ws_1", region="eu", size="small", version="7.1.0", status="degraded",
+                                url="https://a.example"),
+        now=NOW,
+    )
+    tags = [s.tag for s in found]
+    assert set(tags) == {"deregistered", "suspended", "out-of-support", "stats-silent", "push-401",
+                         "invalid-tokens", "push-422", "hosted-down"}
+    assert [s.severity for s in found] == sorted((s.severity for s in found),
+                                                 key=["critical", "warning", "info"].index)
+    assert "2 recent pushes to invalid device tokens" in next(s.message for s in found if s.tag == "invalid-tokens")
+
+
+def test_stats_only_workspace_is_marked_unregistered():
+    found = signals(workspace=None, report=_report({"version": "6.5.0"}),
+                    support=load_catalog().support("6.5.0"), now=NOW)
+    assert found[-1].tag == "unregistered" or "unregistered" in [s.tag for s in found]
+
+
+def test_push_bitmask_decoded_for_people():
+    assert push_settings(_report({"version": "6.5.0", "push": 3})) == "on, via the cloud gateway"
+    assert push_settings(_report({"version": "6.5.0", "push": 7})) == "on, via the cloud gateway, custom gateway URL"
+    assert push_settings(_report({"version": "6.5.0", "push": 0})) == "off"
+    assert push_settings(_report({"version": "3.18.0"})).startswith("unknown")
+    assert push_settings(None).startswith("unknown")
