@@ -481,19 +481,24 @@ class RunbookUsage:
         return sum(sum(by_outcome.values()) for by_outcome in self.outcomes.values())
 
 
-def runbook_usage(session: Any, runbook_id: str) -> RunbookUsage:
-    """Last use and per-action outcome counts of a runbook's blocks (audit records naming the runbook)."""
+def runbook_usage(session: Any, runbook_ids: Iterable[str]) -> dict[str, RunbookUsage]:
+    """Last use and per-action outcome counts of each runbook's blocks, from the audit records
+    naming the runbook (one grouped query for all of them)."""
     from sqlalchemy import func, select
 
     from portal.store.models import AuditRecord
 
-    last = session.execute(select(func.max(AuditRecord.at)).where(AuditRecord.runbook_id == runbook_id)).scalar()
+    ids = list(runbook_ids)
     rows = session.execute(
-        select(AuditRecord.action, AuditRecord.event, func.count())
-        .where(AuditRecord.runbook_id == runbook_id, AuditRecord.event.in_(FINAL_EVENTS))
-        .group_by(AuditRecord.action, AuditRecord.event)
-    ).all()
-    outcomes: dict[str, dict[str, int]] = {}
-    for action, event, count in rows:
-        outcomes.setdefault(action, {})[event] = int(count)
-    return RunbookUsage(last_used=last, outcomes=outcomes)
+        select(AuditRecord.runbook_id, AuditRecord.action, AuditRecord.event, func.count(), func.max(AuditRecord.at))
+        .where(AuditRecord.runbook_id.in_(ids))
+        .group_by(AuditRecord.runbook_id, AuditRecord.action, AuditRecord.event)
+    ).all() if ids else []
+    last: dict[str, datetime] = {}
+    outcomes: dict[str, dict[str, dict[str, int]]] = {}
+    for runbook_id, action, event, count, at in rows:
+        if at is not None and (runbook_id not in last or at > last[runbook_id]):
+            last[runbook_id] = at
+        if event in FINAL_EVENTS:
+            outcomes.setdefault(runbook_id, {}).setdefault(action, {})[event] = int(count)
+    return {rid: RunbookUsage(last_used=last.get(rid), outcomes=outcomes.get(rid, {})) for rid in ids}

@@ -25,6 +25,7 @@ SCREENS: tuple[Screen, ...] = (
     Screen("push", "Push health", "pages/push_health.py", ":material/notifications:", "viewer"),
     Screen("hosting", "Cloud hosting", "pages/hosting.py", ":material/cloud:", "viewer"),
     Screen("marketplace", "Marketplace", "pages/marketplace.py", ":material/storefront:", "viewer"),
+    Screen("runbooks", "Runbooks", "pages/runbooks.py", ":material/menu_book:", "viewer", section="Operate"),
     Screen("settings", "Settings", "pages/settings.py", ":material/settings:", "admin", section="Admin"),
 )
 

@@ -38,13 +38,16 @@ def test_usage_counts_final_outcomes_per_action_for_one_runbook(database):
     record(database, "denied", "push.purge_invalid_tokens", "rb-a", day.replace(hour=3))
     record(database, "succeeded", "push.send_test", "rb-b", day.replace(hour=9))
     record(database, "succeeded", "push.send_test", None, day.replace(hour=10))
+    record(database, "approval_requested", "workspace.rotate_client_secret", "rb-a", day.replace(hour=4))
     with database.sessions() as session:
-        usage = runbook_usage(session, "rb-a")
-        unused = runbook_usage(session, "rb-never")
+        usages = runbook_usage(session, ["rb-a", "rb-b", "rb-never"])
+    usage, unused = usages["rb-a"], usages["rb-never"]
     assert usage.outcomes == {
         "workspace.revoke_access_tokens": {"succeeded": 1, "failed": 1},
         "push.purge_invalid_tokens": {"denied": 1},
     }
-    assert usage.total == 3
-    assert usage.last_used == day.replace(hour=3)
+    assert usage.total == 3  # the pending approval has no outcome yet
+    assert usage.last_used == day.replace(hour=4)
+    assert usages["rb-b"].outcomes == {"push.send_test": {"succeeded": 1}}
+    assert usages["rb-b"].last_used == day.replace(hour=9)
     assert unused.last_used is None and unused.total == 0
