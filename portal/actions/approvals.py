@@ -1,0 +1,194 @@
+"""The two-person rule: request, approve (another admin, in time), then the requester runs it.
+
+An approval is bound to the request's fingerprint, i.e. to the exact action, target and
+parameters: running it with anything else is refused, as are approving one's own request and
+using an approval after its time limit. Every refusal is recorded in the audit log.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import timedelta
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import select
+
+from portal import policy
+from portal.actions.errors import ApprovalRefused
+from portal.actions.outcomes import ActionRequest, Prepared, RunOutcome
+from portal.actions.spec import ProgressCallback, masked_params
+from portal.identity import Principal
+from portal.store.db import transaction
+from portal.store.models import ActionRun, AuditEvent, RunState, utcnow
+from portal.store.runs import StaleTransition, audit_run, expire_if_due, open_run, transition
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session, sessionmaker
+
+    from portal.actions.webhook import ChatWebhook
+
+
+def _who(principal: Principal) -> dict[str, str]:
+    return {"sub": principal.sub, "email": principal.email, "roles": ",".join(principal.roles)}
+
+
+class ApprovalsMixin:
+    """The approval half of `Executor` (kept apart so each file reads in one sitting)."""
+
+    sessions: sessionmaker[Session]
+    approval_ttl: timedelta
+    dedupe_window: timedelta
+    webhook: ChatWebhook | None
+    worker: Any
+
+    if TYPE_CHECKING:  # provided by Executor
+        def prepare(self, principal: Principal, request: ActionRequest) -> Prepared: ...
+        def get_run(self, run_id: str) -> ActionRun | None: ...
+        def _new_run(self, principal: Principal, request: ActionRequest, prepared: Prepared,
+                     state: RunState) -> ActionRun: ...
+        def _execute(self, run: ActionRun, prepared: Prepared,
+                     progress: ProgressCallback | None) -> RunOutcome: ...
+        def _notify(self, run: ActionRun) -> None: ...
+        def _record_refusal(self, actor: Principal, run: ActionRun, reason: str, event: AuditEvent,
+                            params: Mapping[str, Any] | None = None) -> None: ...
+
+    def _request_approval_or_run(self, principal: Principal, request: ActionRequest, prepared: Prepared,
+                                 progress: ProgressCallback | None) -> RunOutcome:
+        """Open an approval request; or, when this exact request is already approved for this
+        person, run it; or return the request that already stands (pending, running, done)."""
+        candidate = self._new_run(principal, request, prepared, RunState.AWAITING_APPROVAL)
+        run, created = open_run(self.sessions, candidate, window=self.dedupe_window,
+                                detail={"policy": prepared.reason, "expires_at": candidate.expires_at})
+        if created:
+            self._notify(run)
+            return RunOutcome(run, True, prepared.preview)
+        if run.state == RunState.APPROVED:
+            if run.actor_sub != principal.sub:
+                reason = f"this approval was granted to {run.actor_email or run.actor_sub}; only they may run it"
+                self._record_refusal(principal, run, reason, AuditEvent.REFUSED)
+                raise ApprovalRefused(reason)
+            return self._start_approved(run, prepared, progress)
+        return RunOutcome(run, False, prepared.preview)
+
+    def run_approved(self, principal: Principal, run_id: str, params: Mapping[str, Any], *,
+                     progress: ProgressCallback | None = None) -> RunOutcome:
+        """Run an approved request; `params` must be exactly the approved ones (secrets re-entered)."""
+        run = self.get_run(run_id)
+        if run is None:
+            raise ApprovalRefused(f"no request {run_id}")
+        prepared = self.prepare(principal, ActionRequest(run.action, run.target, params, runbook_id=run.runbook_id))
+        if prepared.fingerprint != run.fingerprint:
+            reason = "the parameters differ from the approved ones; request approval for the new ones"
+            self._record_refusal(principal, run, reason, AuditEvent.REFUSED, masked_params(prepared.params))
+            raise ApprovalRefused(reason)
+        if run.actor_sub != principal.sub:
+            reason = f"this approval was granted to {run.actor_email or run.actor_sub}; only they may run it"
+            self._record_refusal(principal, run, reason, AuditEvent.REFUSED)
+            raise ApprovalRefused(reason)
+        with transaction(self.sessions) as session:
+            fresh = session.get(ActionRun, run_id, populate_existing=True)
+            assert fresh is not None
+            run = expire_if_due(session, fresh, utcnow())
+        if run.state == RunState.EXPIRED:
+            raise ApprovalRefused("the approval expired before the run; request approval again")
+        if run.state == RunState.AWAITING_APPROVAL:
+            raise ApprovalRefused("not approved yet")
+        if run.state != RunState.APPROVED:
+            return RunOutcome(run, False, prepared.preview)  # already running or done: never twice
+        return self._start_approved(run, prepared, progress)
+
+    def _start_approved(self, run: ActionRun, prepared: Prepared, progress: ProgressCallback | None) -> RunOutcome:
+        now = utcnow()
+        with transaction(self.sessions) as session:
+            try:
+                started = transition(session, run.id, RunState.APPROVED, RunState.RUNNING, started_at=now,
+                                     heartbeat_at=now, worker=str(self.worker))
+            except StaleTransition:
+                started = None  # a double click: the other one started it
+            else:
+                audit_run(session, started, AuditEvent.STARTED,
+                          detail={"policy": prepared.reason, "preview_at_start": prepared.preview.summary})
+        if started is None:
+            current = self.get_run(run.id)
+            assert current is not None
+            return RunOutcome(current, False, prepared.preview)
+        return self._execute(started, prepared, progress)
+
+    def approve(self, approver: Principal, run_id: str) -> ActionRun:
+        """Approve a pending request; the requester may then run it until the approval expires."""
+        run = self.get_run(run_id)
+        if run is None:
+            raise ApprovalRefused(f"no request {run_id}")
+        decision = policy.may_approve(approver, requested_by=run.actor_sub)
+        if not decision.allowed:
+            self._record_refusal(approver, run, decision.reason, AuditEvent.APPROVAL_DENIED)
+            raise ApprovalRefused(decision.reason)
+        now = utcnow()
+        with transaction(self.sessions) as session:
+            fresh = session.get(ActionRun, run_id, populate_existing=True)
+            assert fresh is not None
+            run = expire_if_due(session, fresh, now)
+            if run.state == RunState.AWAITING_APPROVAL:
+                run = transition(session, run_id, RunState.AWAITING_APPROVAL, RunState.APPROVED,
+                                 approver_sub=approver.sub, approver_email=approver.email, approved_at=now,
+                                 expires_at=now + self.approval_ttl)
+                audit_run(session, run, AuditEvent.APPROVED, actor=_who(approver),
+                          detail={"run_before": (now + self.approval_ttl).isoformat()})
+            # Anything else is refused below, after this transaction kept a just-recorded expiry.
+        if run.state == RunState.EXPIRED:
+            raise ApprovalRefused("the request expired before it was approved; ask for a new one")
+        if run.state != RunState.APPROVED or run.approver_sub != approver.sub:
+            raise ApprovalRefused(f"the request is {run.state}, not awaiting approval")
+        self._notify(run)
+        return run
+
+    def reject(self, approver: Principal, run_id: str, reason: str) -> ActionRun:
+        """Refuse a pending request (an admin other than the requester), saying why."""
+        run = self.get_run(run_id)
+        if run is None:
+            raise ApprovalRefused(f"no request {run_id}")
+        decision = policy.may_approve(approver, requested_by=run.actor_sub)
+        if not decision.allowed:
+            self._record_refusal(approver, run, decision.reason, AuditEvent.APPROVAL_DENIED)
+            raise ApprovalRefused(decision.reason)
+        note = (reason or "").strip()[:500] or "no reason given"
+        with transaction(self.sessions) as session:
+            try:
+                run = transition(session, run_id, RunState.AWAITING_APPROVAL, RunState.REJECTED,
+                                 approver_sub=approver.sub, approver_email=approver.email, finished_at=utcnow(),
+                                 error=f"rejected by {approver.email or approver.sub}: {note}")
+            except StaleTransition:
+                raise ApprovalRefused("the request is no longer awaiting approval") from None
+            audit_run(session, run, AuditEvent.REJECTED, actor=_who(approver), detail={"reason": note})
+        self._notify(run)
+        return run
+
+    def expire_overdue(self) -> int:
+        """Record every request or approval past its time limit as expired; returns how many."""
+        now = utcnow()
+        with self.sessions() as session:
+            overdue = list(session.execute(select(ActionRun.id).where(
+                ActionRun.state.in_([RunState.AWAITING_APPROVAL.value, RunState.APPROVED.value]),
+                ActionRun.expires_at <= now)).scalars())
+        for run_id in overdue:
+            with transaction(self.sessions) as session:
+                fresh = session.get(ActionRun, run_id, populate_existing=True)
+                if fresh is not None:
+                    expire_if_due(session, fresh, now)
+        return len(overdue)
+
+    def pending_approvals(self) -> list[ActionRun]:
+        """Requests awaiting an approver, oldest first (overdue ones are expired first)."""
+        self.expire_overdue()
+        with self.sessions() as session:
+            return list(session.execute(select(ActionRun).where(
+                ActionRun.state == RunState.AWAITING_APPROVAL.value).order_by(ActionRun.created_at)).scalars())
+
+    def open_requests(self, principal: Principal) -> list[ActionRun]:
+        """This person's requests awaiting approval or approved and not yet run, newest first."""
+        self.expire_overdue()
+        with self.sessions() as session:
+            return list(session.execute(select(ActionRun).where(
+                ActionRun.actor_sub == principal.sub,
+                ActionRun.state.in_([RunState.AWAITING_APPROVAL.value, RunState.APPROVED.value]),
+            ).order_by(ActionRun.created_at.desc())).scalars())

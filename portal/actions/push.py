@@ -1,0 +1,140 @@
+"""Push Gateway actions: send a test push, resend failed pushes, purge tokens flagged invalid."""
+
+from __future__ import annotations
+
+from pydantic import AwareDatetime, Field, model_validator
+
+from portal.actions.spec import (
+    ActionParams,
+    ActionResult,
+    ActionSpec,
+    Danger,
+    FieldError,
+    InvalidRequest,
+    NoParams,
+    Preview,
+    PreviewContext,
+    RuleError,
+    RunContext,
+    TargetKind,
+    workspace_or_invalid,
+)
+from portal.clients.errors import NotFound
+
+# -- push.send_test ---------------------------------------------------------------------------
+
+
+class SendTestParams(ActionParams):
+    """A test push to a workspace's registered devices; the gateway's payload limits apply."""
+
+    title: str | None = Field(default=None, max_length=65, description="Title (at most 65 characters)")
+    text: str | None = Field(default=None, max_length=240, description="Text (at most 240 characters)")
+
+
+def preview_send_test(ctx: PreviewContext, target: str, params: SendTestParams) -> Preview:
+    workspace = workspace_or_invalid(ctx, target)
+    what = f' titled "{params.title}"' if params.title else ""
+    return Preview(f"send one test push{what} to the devices of {workspace.name} ({workspace.id})", workspace.name)
+
+
+def run_send_test(ctx: RunContext, target: str, params: SendTestParams) -> ActionResult:
+    delivery = ctx.clients.push.send_test(target, title=params.title, text=params.text,
+                                          idempotency_key=ctx.idempotency_key)
+    return ActionResult(f"test push {delivery.id}: {delivery.outcome} (HTTP {delivery.status_code})",
+                        delivery.model_dump(mode="json"))
+
+
+# -- push.resend ------------------------------------------------------------------------------
+
+
+class ResendParams(ActionParams):
+    """One delivery by id, or the workspace's failed deliveries between `since` and `until`."""
+
+    delivery_id: str | None = Field(default=None, max_length=64, pattern=r"^[A-Za-z0-9_\-]+$",
+                                    description="One delivery to resend (leave empty to resend a time window)")
+    since: AwareDatetime | None = Field(default=None, description="Window start (UTC)")
+    until: AwareDatetime | None = Field(default=None, description="Window end (UTC)")
+
+    @model_validator(mode="after")
+    def _one_delivery_or_a_window(self) -> ResendParams:
+        if self.delivery_id:
+            if self.since or self.until:
+                raise RuleError("delivery_id", "one_delivery_or_window", "give either delivery_id or since/until")
+            return self
+        if self.since is None or self.until is None:
+            missing = "since" if self.since is None else "until"
+            raise RuleError(missing, "one_delivery_or_window", "give delivery_id, or both since and until")
+        if self.until <= self.since:
+            raise RuleError("until", "after_since", "until must be after since")
+        return self
+
+
+def preview_resend(ctx: PreviewContext, target: str, params: ResendParams) -> Preview:
+    workspace = workspace_or_invalid(ctx, target)
+    if params.delivery_id:
+        try:
+            delivery = ctx.clients.push.get_delivery(params.delivery_id)
+        except NotFound:
+            raise InvalidRequest([FieldError("delivery_id", "exists", f"no delivery {params.delivery_id!r}")]) from None
+        if delivery.workspace_id != workspace.id:
+            raise InvalidRequest([FieldError("delivery_id", "same_workspace",
+                                             f"delivery {delivery.id} belongs to {delivery.workspace_id}, "
+                                             f"not {workspace.id}")])
+        summary = (f"resend delivery {delivery.id} ({delivery.platform}, last outcome {delivery.outcome}) "
+                   f"to device {delivery.device_token} of {workspace.name}")
+        return Preview(summary, workspace.name, {"deliveries": 1, "devices": 1})
+    assert params.since is not None and params.until is not None
+    counts = ctx.clients.push.preview_resend_failed(workspace.id, since=params.since, until=params.until)
+    window = f"{params.since:%Y-%m-%d %H:%M} to {params.until:%Y-%m-%d %H:%M} UTC"
+    summary = f"resend {counts.failed} failed pushes to {counts.devices} devices of {workspace.name} ({window})"
+    warnings = ("nothing to resend in this window",) if counts.failed == 0 else ()
+    return Preview(summary, workspace.name, {"failed": counts.failed, "devices": counts.devices}, warnings)
+
+
+def run_resend(ctx: RunContext, target: str, params: ResendParams) -> ActionResult:
+    if params.delivery_id:
+        delivery = ctx.clients.push.resend_delivery(params.delivery_id, idempotency_key=ctx.idempotency_key)
+        return ActionResult(f"resent as {delivery.id}: {delivery.outcome}", delivery.model_dump(mode="json"))
+    assert params.since is not None and params.until is not None
+    result = ctx.clients.push.resend_failed(target, since=params.since, until=params.until,
+                                            idempotency_key=ctx.idempotency_key)
+    return ActionResult(f"resent {result.resent} pushes to {result.devices} devices", result.model_dump(mode="json"))
+
+
+# -- push.purge_invalid_tokens ----------------------------------------------------------------
+
+
+def preview_purge(ctx: PreviewContext, target: str, params: NoParams) -> Preview:
+    workspace = workspace_or_invalid(ctx, target)
+    flagged = ctx.clients.push.invalid_tokens(workspace_id=workspace.id, limit=1).total
+    summary = f"purge {flagged} device tokens flagged invalid (406) for {workspace.name}"
+    warnings = ("no tokens are flagged invalid",) if flagged == 0 else ()
+    return Preview(summary, workspace.name, {"tokens": flagged}, warnings)
+
+
+def run_purge(ctx: RunContext, target: str, params: NoParams) -> ActionResult:
+    result = ctx.clients.push.purge_invalid_tokens(target, idempotency_key=ctx.idempotency_key)
+    return ActionResult(f"purged {result.purged} invalid tokens", result.model_dump(mode="json"))
+
+
+SPECS: tuple[ActionSpec, ...] = (
+    ActionSpec(
+        name="push.send_test", title="Send a test push",
+        description="Send one test push through the gateway to the workspace's registered devices.",
+        params_model=SendTestParams, target_kind=TargetKind.WORKSPACE, min_role="support",
+        danger=Danger.SAFE, repeat_harmless=True, preview=preview_send_test, handler=run_send_test,
+    ),
+    ActionSpec(
+        name="push.resend", title="Resend pushes",
+        description="Resend one logged delivery, or a workspace's failed deliveries in a time window "
+                    "(support: up to 24 h; on-call: up to 7 days).",
+        params_model=ResendParams, target_kind=TargetKind.WORKSPACE, min_role="support",
+        danger=Danger.SAFE, repeat_harmless=False, preview=preview_resend, handler=run_resend,
+    ),
+    ActionSpec(
+        name="push.purge_invalid_tokens", title="Purge invalid device tokens",
+        description="Delete the device tokens the gateway flagged invalid for a workspace.",
+        params_model=NoParams, target_kind=TargetKind.WORKSPACE, min_role="oncall",
+        danger=Danger.SAFE, repeat_harmless=True, preview=preview_purge, handler=run_purge,
+    ),
+)

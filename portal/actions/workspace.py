@@ -1,0 +1,147 @@
+"""Fleetcommand and Marketplace actions on one workspace.
+
+Token semantics (services reference §3): revoking access tokens is harmless (the workspace fetches
+a new one with its secret); rotating the client secret de-registers the workspace until its admins
+register again, hence two-person.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from pydantic import Field
+
+from portal.actions.spec import (
+    ActionParams,
+    ActionResult,
+    ActionSpec,
+    Danger,
+    NoParams,
+    Preview,
+    PreviewContext,
+    RunContext,
+    TargetKind,
+    workspace_or_invalid,
+)
+
+
+def _when(value: Any) -> str:
+    return f"{value:%Y-%m-%d %H:%M} UTC" if value else "never"
+
+
+def preview_revoke(ctx: PreviewContext, target: str, params: NoParams) -> Preview:
+    ws = workspace_or_invalid(ctx, target)
+    return Preview(
+        f"revoke the access tokens of {ws.name} ({ws.id}; token issued {_when(ws.token_issued_at)}): "
+        "the workspace fetches a new one on its next call; its client secret keeps working",
+        ws.name,
+    )
+
+
+def preview_rotate(ctx: PreviewContext, target: str, params: NoParams) -> Preview:
+    ws = workspace_or_invalid(ctx, target)
+    warnings = ("the workspace is not registered now; rotating changes nothing for its admins",) \
+        if ws.registration_state != "registered" else ()
+    return Preview(
+        f"rotate the client secret of {ws.name} ({ws.id}, {ws.registration_state}): the workspace is "
+        "DE-REGISTERED and its admins must register it again; the new secret is never shown",
+        ws.name, warnings=("disruptive: the customer must re-register", *warnings),
+    )
+
+
+def preview_license_sync(ctx: PreviewContext, target: str, params: NoParams) -> Preview:
+    ws = workspace_or_invalid(ctx, target)
+    return Preview(f"force a license sync for {ws.name} ({ws.id}, plan {ws.plan}; last synced "
+                   f"{_when(ws.license_synced_at)})", ws.name)
+
+
+class SuspendParams(ActionParams):
+    """Why the workspace is suspended: kept in the audit log and the approval request."""
+
+    reason: str = Field(min_length=3, max_length=500, description="Why (ticket or incident reference)")
+
+
+def preview_suspend(ctx: PreviewContext, target: str, params: SuspendParams) -> Preview:
+    ws = workspace_or_invalid(ctx, target)
+    warnings = ("already suspended",) if ws.suspended else ()
+    return Preview(f"suspend {ws.name} ({ws.id}, plan {ws.plan}): its cloud services stop serving it. "
+                   f"Reason: {params.reason}", ws.name, warnings=warnings)
+
+
+def preview_unsuspend(ctx: PreviewContext, target: str, params: NoParams) -> Preview:
+    ws = workspace_or_invalid(ctx, target)
+    warnings = ("not suspended now",) if not ws.suspended else ()
+    return Preview(f"lift the suspension of {ws.name} ({ws.id})", ws.name, warnings=warnings)
+
+
+def preview_resync(ctx: PreviewContext, target: str, params: NoParams) -> Preview:
+    ws = workspace_or_invalid(ctx, target)
+    apps = ctx.clients.marketplace.workspace_apps(ws.id)
+    subscribed = sum(1 for app in apps if app.subscription is not None)
+    return Preview(f"re-sync {subscribed} app subscriptions ({len(apps)} apps installed) of {ws.name} "
+                   "with the Marketplace", ws.name, {"apps": len(apps), "subscriptions": subscribed})
+
+
+def _fleet_operation(method: str, describe: Callable[[Any], str]) -> Callable[[RunContext, str, Any], ActionResult]:
+    def handler(ctx: RunContext, target: str, params: Any) -> ActionResult:
+        operation = getattr(ctx.clients.fleet, method)(target, idempotency_key=ctx.idempotency_key)
+        return ActionResult(describe(operation), operation.model_dump(mode="json"))
+
+    handler.__name__ = f"run_{method}"
+    return handler
+
+
+def run_resync(ctx: RunContext, target: str, params: NoParams) -> ActionResult:
+    result = ctx.clients.marketplace.resync_subscriptions(target, idempotency_key=ctx.idempotency_key)
+    return ActionResult(f"re-synced {result.resynced} subscriptions", result.model_dump(mode="json"))
+
+
+def _detail(key: str) -> Callable[[Any], str]:
+    return lambda op: f"{op.operation}: {key} = {op.detail.get(key)}"
+
+
+SPECS: tuple[ActionSpec, ...] = (
+    ActionSpec(
+        name="workspace.revoke_access_tokens", title="Reset workspace token (revoke access tokens)",
+        description="The everyday token reset: revoke the workspace's cloud access tokens; it fetches a new "
+                    "one with its client secret on its next call. Harmless to repeat.",
+        params_model=NoParams, target_kind=TargetKind.WORKSPACE, min_role="support", danger=Danger.SAFE,
+        repeat_harmless=True, preview=preview_revoke,
+        handler=_fleet_operation("revoke_access_tokens", _detail("revoked")),
+    ),
+    ActionSpec(
+        name="workspace.rotate_client_secret", title="Rotate client secret (de-registers the workspace)",
+        description="Rotate the workspace's OAuth client secret. Its next token request fails with "
+                    "oauth_invalid_client_credentials and it must register again. Needs a second admin.",
+        params_model=NoParams, target_kind=TargetKind.WORKSPACE, min_role="oncall", danger=Danger.TWO_PERSON,
+        repeat_harmless=False, preview=preview_rotate,
+        handler=_fleet_operation("rotate_client_secret", _detail("secret_expires_at")),
+    ),
+    ActionSpec(
+        name="workspace.force_license_sync", title="Force license sync",
+        description="Make Fleetcommand push the workspace's license now instead of at its next sync.",
+        params_model=NoParams, target_kind=TargetKind.WORKSPACE, min_role="support", danger=Danger.SAFE,
+        repeat_harmless=True, preview=preview_license_sync,
+        handler=_fleet_operation("force_license_sync", _detail("license_synced_at")),
+    ),
+    ActionSpec(
+        name="workspace.suspend", title="Suspend workspace",
+        description="Suspend a workspace's cloud services (push, marketplace, license). Needs a second admin.",
+        params_model=SuspendParams, target_kind=TargetKind.WORKSPACE, min_role="oncall", danger=Danger.TWO_PERSON,
+        repeat_harmless=True, preview=preview_suspend, handler=_fleet_operation("suspend", _detail("suspended")),
+    ),
+    ActionSpec(
+        name="workspace.unsuspend", title="Lift workspace suspension",
+        description="Restore a suspended workspace's cloud services. Needs a second admin.",
+        params_model=NoParams, target_kind=TargetKind.WORKSPACE, min_role="oncall", danger=Danger.TWO_PERSON,
+        repeat_harmless=True, preview=preview_unsuspend,
+        handler=_fleet_operation("unsuspend", _detail("suspended")),
+    ),
+    ActionSpec(
+        name="marketplace.resync_subscriptions", title="Re-sync app subscriptions",
+        description="Re-sync the workspace's Marketplace subscriptions and licences.",
+        params_model=NoParams, target_kind=TargetKind.WORKSPACE, min_role="support", danger=Danger.SAFE,
+        repeat_harmless=True, preview=preview_resync, handler=run_resync,
+    ),
+)
