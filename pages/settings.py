@@ -4,7 +4,7 @@ from collections.abc import Mapping
 
 import streamlit as st
 
-from portal.redact import redacted
+from portal.redact import effective_settings, redacted
 from portal.settings import get_settings
 
 st.title("Settings")
@@ -12,7 +12,7 @@ st.caption("In effect for this process. Secrets are masked; change them in the e
            ".streamlit/secrets.toml and restart.")
 
 settings = get_settings()
-values = redacted(settings.model_dump())
+values = effective_settings(settings)
 st.subheader("Portal (PORTAL_* environment variables)")
 st.dataframe(
     [{"setting": f"PORTAL_{name.upper()}", "value": value} for name, value in values.items()],

@@ -6,6 +6,8 @@ from collections.abc import Mapping
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
+from portal.settings import SERVICES, Settings
+
 MASK = "••••••"
 SECRET_WORDS = ("token", "secret", "password", "key", "webhook")
 
@@ -42,4 +44,16 @@ def redacted(values: Mapping[str, Any]) -> dict[str, str]:
             shown[name] = mask_url_password(value)
         else:
             shown[name] = str(value)
+    return shown
+
+
+def effective_settings(settings: Settings) -> dict[str, str]:
+    """`redacted` settings, with each service's URL as actually used (the sandbox's when unset)."""
+    values = settings.model_dump()
+    shown = redacted(values)
+    for service in SERVICES:
+        if not values.get(f"{service}_url"):
+            shown[f"{service}_url"] = f"{settings.service_url(service)} (sandbox, development default)"
+        if not values.get(f"{service}_token"):
+            shown[f"{service}_token"] = f"{MASK} (sandbox, development default)"
     return shown

@@ -95,6 +95,18 @@ class RunningIdentityProvider:
         self.thread.join(timeout=5)
 
 
+def _request_handler() -> type:
+    """Werkzeug's handler, logging method, path and status but never the query (it holds tokens)."""
+    import werkzeug.serving
+
+    class PathOnlyRequestHandler(werkzeug.serving.WSGIRequestHandler):
+        def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
+            path = getattr(self, "path", "").split("?", 1)[0]
+            self.log("info", "%s %s %s", getattr(self, "command", "-"), path, code)
+
+    return PathOnlyRequestHandler
+
+
 def start_in_thread(host: str = IDP_HOST, port: int = 0) -> RunningIdentityProvider:
     """Serve the development identity provider on host:port (0 = a free port) in a thread."""
     import werkzeug.serving
@@ -102,7 +114,8 @@ def start_in_thread(host: str = IDP_HOST, port: int = 0) -> RunningIdentityProvi
     from portal.startup import refuse_in_production
 
     refuse_in_production("the development identity provider")
-    server = werkzeug.serving.make_server(host, port, identity_provider_app(), threaded=True)
+    server = werkzeug.serving.make_server(host, port, identity_provider_app(), threaded=True,
+                                          request_handler=_request_handler())
     thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.1},
                               name="dev-idp", daemon=True)
     thread.start()

@@ -16,9 +16,9 @@ def roles_text(principal: Principal) -> str:
 
 def render_header(principal: Principal) -> None:
     """One row: name and email, roles, and "Sign out" (which ends the session at the IdP too)."""
-    who, roles, action = st.columns([6, 3, 1], vertical_alignment="center")
+    who, roles, action = st.columns([5, 3, 2], vertical_alignment="center")
     who.markdown(f"**{principal.display_name}** · {principal.email}", help=f"Signed in as {principal.sub}")
-    roles.markdown(f":material/badge: {roles_text(principal)}")
+    roles.markdown(f"Roles: {roles_text(principal)}")
     if action.button("Sign out", key="portal-sign-out", icon=":material/logout:"):
         st.logout()
     st.divider()

@@ -1,0 +1,84 @@
+"""Real browser: sign in through the local identity provider, see your role's pages, sign out."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from portal.identity import principal_from_claims
+from portal.policy import may_view_screen
+from portal.sandbox.idp import signed_in_user
+from portal.screens import SCREENS
+from portal.settings import Settings
+
+pytestmark = pytest.mark.browser
+
+
+def visible_screens(sub: str) -> tuple[list, list]:
+    """(allowed, forbidden) screens for a development user, by the policy."""
+    principal = principal_from_claims(signed_in_user(sub), Settings())
+    allowed = [screen for screen in SCREENS if may_view_screen(principal, screen.id).allowed]
+    return allowed, [screen for screen in SCREENS if screen not in allowed]
+
+
+def expect_navigation(page: Page, sub: str) -> None:
+    """The sidebar lists exactly the allowed screens (Streamlit hides it when there is only one)."""
+    allowed, forbidden = visible_screens(sub)
+    nav = page.get_by_test_id("stSidebarNav")
+    if len(allowed) > 1:
+        for screen in allowed:
+            expect(nav.get_by_role("link", name=screen.title, exact=True)).to_be_visible()
+    for screen in forbidden:
+        expect(page.get_by_role("link", name=screen.title, exact=True)).to_have_count(0)
+
+
+def expect_forbidden_urls_refused(page: Page, sub: str) -> None:
+    """Typing a forbidden screen's address shows the default screen, never the forbidden one."""
+    _, forbidden = visible_screens(sub)
+    for screen in forbidden:
+        page.goto(f"/{screen.id}")
+        expect(page.get_by_text("Page not found")).to_be_visible()
+        expect(page.get_by_text(f"{sub}@example.com")).to_be_visible()
+        expect(page.get_by_role("heading", name=screen.title, exact=True)).to_have_count(0)
+    page.goto("/")
+
+
+@pytest.mark.parametrize(("sub", "role_label"), [("support", "Support"), ("lead", "Viewer")])
+def test_sign_in_see_your_pages_and_sign_out(page: Page, sign_in, sign_out, sub: str, role_label: str) -> None:
+    sign_in(page, sub)
+    name = {"support": "Sam Support", "lead": "Lee Lead"}[sub]
+    expect(page.get_by_text(name)).to_be_visible()
+    expect(page.get_by_text(f"Roles: {role_label}", exact=True)).to_be_visible()
+    expect(page.get_by_role("heading", name="Fleet overview")).to_be_visible()
+    expect_navigation(page, sub)
+    expect_forbidden_urls_refused(page, sub)
+
+    sign_out(page)
+    expect(page.get_by_text(f"{sub}@example.com")).to_have_count(0)
+    page.goto("/")  # the identity cookie is gone: a new visit is signed out too
+    expect(page.get_by_role("button", name="Sign in")).to_be_visible()
+    expect(page.get_by_role("heading", name="Fleet overview")).to_have_count(0)
+
+
+def test_admin_sees_settings_in_the_navigation(page: Page, sign_in) -> None:
+    sign_in(page, "admin")
+    expect_navigation(page, "admin")
+    page.get_by_test_id("stSidebarNav").get_by_role("link", name="Settings", exact=True).click()
+    expect(page.get_by_role("heading", name="Settings", exact=True)).to_be_visible()
+    expect(page).to_have_url(re.compile(r"/settings$"))
+
+
+def test_outsider_reaches_only_the_no_access_screen(page: Page, sign_in) -> None:
+    page.goto("/")
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url("**/oauth2/authorize**")
+    page.get_by_role("button", name="outsider", exact=True).click()
+    expect(page.get_by_role("heading", name="No access")).to_be_visible()
+    expect(page.get_by_text("outsider@example.com")).to_be_visible()
+    expect(page.get_by_role("button", name="Sign out")).to_be_visible()
+    expect(page.get_by_test_id("stSidebarNav")).to_have_count(0)
+    page.goto(f"/{SCREENS[0].id}")
+    expect(page.get_by_role("heading", name="No access")).to_be_visible()
+    expect(page.get_by_role("heading", name=SCREENS[0].title)).to_have_count(0)
