@@ -14,6 +14,7 @@ from portal.policy import may_view_screen
 from portal.screens import SCREENS
 from portal.settings import Settings, get_settings
 from portal.startup import check_production
+from portal.ui.gate import auth_section
 from portal.ui.header import render_header
 
 ROOT = Path(__file__).resolve().parent
@@ -21,15 +22,6 @@ LAST_SECTION = "Admin"
 log = logging.getLogger("portal.auth")
 
 st.set_page_config(page_title="Cloud Ops Portal", page_icon=":material/rocket_launch:", layout="wide")
-
-
-def auth_section() -> dict | None:
-    """The [auth] table of secrets.toml, or None."""
-    try:
-        section = st.secrets.get("auth")
-    except FileNotFoundError:
-        return None
-    return dict(section) if section else None
 
 
 def only(page: st.Page) -> None:

@@ -6,7 +6,9 @@ import streamlit as st
 
 from portal.redact import effective_settings, redacted
 from portal.settings import get_settings
+from portal.ui.gate import require_screen
 
+require_screen("settings")
 st.title("Settings")
 st.caption("In effect for this process. Secrets are masked; change them in the environment or in "
            ".streamlit/secrets.toml and restart.")

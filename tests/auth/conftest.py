@@ -35,9 +35,29 @@ def _fresh_streamlit_state() -> Iterator[None]:
     get_settings.cache_clear()
 
 
+def steady_state_navigation(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Run as a live server does once any session has called st.navigation.
+
+    AppTest resets Streamlit's "is this an old-style pages/ folder app" flag before every run, so
+    with a pages/ folder each run starts in the old multipage mode, and `switch_page` then runs a
+    page file directly instead of through the entrypoint. (That mode is real for the first
+    sessions after a server start: `test_direct_page_runs.py` covers it.)
+    """
+    from streamlit.runtime.pages_manager import PagesManager
+
+    original_init = PagesManager.__init__
+
+    def init(self: PagesManager, *args: object, **kwargs: object) -> None:
+        original_init(self, *args, **kwargs)
+        PagesManager.uses_pages_directory = False
+
+    monkeypatch.setattr(PagesManager, "__init__", init)
+
+
 @pytest.fixture()
 def app(monkeypatch: pytest.MonkeyPatch) -> AppTest:
     """The entrypoint under AppTest with an [auth] section; services point at a closed port."""
+    steady_state_navigation(monkeypatch)
     for service in ("fleet", "push", "stats", "marketplace", "hosting"):
         monkeypatch.setenv(f"PORTAL_{service.upper()}_URL", f"http://127.0.0.1:9/{service}")
     at = AppTest.from_file(ENTRYPOINT, default_timeout=60)

@@ -75,7 +75,8 @@ def test_each_role_gets_header_and_exactly_the_screens_policy_allows(app: AppTes
     assert allowed, "every role sees at least the fleet overview"
     for screen in existing_screens():
         if screen in allowed:
-            app.switch_page(screen.path).run()  # in the navigation: no ValueError
+            app.switch_page(screen.path).run()
+            assert f"{sub}@example.com" in texts(app), f"{screen.id} ran without the entrypoint's header"
         else:
             with pytest.raises(ValueError, match="Could not find a navigation page"):
                 app.switch_page(screen.path)
