@@ -1,13 +1,17 @@
-"""The Streamlit composition root: settings, clients and the database, built once per process."""
+"""The Streamlit composition root: settings, clients, the database and the action executor,
+built once per process."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import logging
+from dataclasses import dataclass, field
 from typing import Any
 
 import streamlit as st
 
 from portal.settings import Settings, get_settings
+
+log = logging.getLogger("portal")
 
 
 @dataclass(frozen=True)
@@ -15,12 +19,37 @@ class AppContext:
     settings: Settings
     clients: Any  # portal.clients.Clients
     extras: dict[str, Any]
+    database: Any = None  # portal.store.Database; None when it could not be opened
+    executor: Any = None  # portal.actions.executor.Executor; None without a database
+    database_error: str | None = field(default=None)
 
 
 @st.cache_resource(show_spinner=False)
 def app_context() -> AppContext:
-    """Build (once per process) everything pages need; never at import time."""
+    """Build (once per process) everything pages need; never at import time.
+
+    Starting means: migrate the database (creating the SQLite file under var/ on first start) and
+    mark runs a dead process left running as abandoned. If the database cannot be opened, the
+    dashboards still work and the action screens say why they cannot.
+    """
+    from portal.actions.capture import recording_session
     from portal.clients import build_clients
 
     settings = get_settings()
-    return AppContext(settings=settings, clients=build_clients(settings), extras={})
+    # Sessions that let the executor record each answer's status and request id in the audit log.
+    clients = build_clients(settings, session_factory=recording_session)
+    database = executor = error = None
+    try:
+        from portal.actions.executor import build_executor
+        from portal.store import open_database
+
+        database = open_database(settings.database_url)
+        executor = build_executor(settings, database, clients)
+        abandoned = executor.recover_abandoned()
+        if abandoned:
+            log.warning("marked %d runs abandoned (outcome unknown): %s", len(abandoned), ", ".join(abandoned))
+    except Exception as exc:  # the dashboards must not depend on the portal's own database
+        log.exception("portal database unavailable")
+        error = f"{type(exc).__name__}: {exc}"
+    return AppContext(settings=settings, clients=clients, extras={}, database=database, executor=executor,
+                      database_error=error)

@@ -26,6 +26,9 @@ SCREENS: tuple[Screen, ...] = (
     Screen("hosting", "Cloud hosting", "pages/hosting.py", ":material/cloud:", "viewer"),
     Screen("marketplace", "Marketplace", "pages/marketplace.py", ":material/storefront:", "viewer"),
     Screen("runbooks", "Runbooks", "pages/runbooks.py", ":material/menu_book:", "viewer", section="Operate"),
+    Screen("actions", "Actions", "pages/actions.py", ":material/bolt:", "support", section="Operate"),
+    Screen("approvals", "Approvals", "pages/approvals.py", ":material/how_to_reg:", "admin", section="Operate"),
+    Screen("audit", "Audit log", "pages/audit.py", ":material/receipt_long:", "viewer", section="Operate"),
     Screen("settings", "Settings", "pages/settings.py", ":material/settings:", "admin", section="Admin"),
 )
 

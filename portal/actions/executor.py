@@ -18,6 +18,7 @@ from datetime import timedelta
 from typing import Any
 
 from pydantic import ValidationError
+from sqlalchemy import select
 
 from portal import policy
 from portal.actions.approvals import ApprovalsMixin
@@ -256,6 +257,13 @@ class Executor(ApprovalsMixin):
         with self.sessions() as session:
             return session.get(ActionRun, run_id)
 
+    def recent_runs(self, principal: Principal, *, limit: int = 10) -> list[ActionRun]:
+        """This person's latest runs and requests, newest first."""
+        with self.sessions() as session:
+            return list(session.execute(
+                select(ActionRun).where(ActionRun.actor_sub == principal.sub)
+                .order_by(ActionRun.created_at.desc()).limit(limit)).scalars())
+
     def wait_for(self, run_id: str, *, timeout: float = 900.0, interval: float = 0.5) -> ActionRun:
         """Poll until the run is no longer running (for a duplicate request that got a running run back)."""
         deadline = time.monotonic() + timeout
@@ -289,7 +297,15 @@ def _checked_target(target: str | None) -> str:
     return text
 
 
+
+
+def build_executor(settings: Any, database: Database, clients: Any) -> Executor:
+    """The executor for a portal process: the chat webhook when `PORTAL_CHAT_WEBHOOK_URL` is set."""
+    webhook = ChatWebhook(settings.chat_webhook_url) if getattr(settings, "chat_webhook_url", None) else None
+    return Executor(database, clients, webhook=webhook)
+
+
 __all__ = [
     "ActionRequest", "ApprovalRefused", "ConfirmationMismatch", "Denied", "Executor", "InvalidRequest",
-    "Prepared", "PreviewUnavailable", "RunOutcome",
+    "Prepared", "PreviewUnavailable", "RunOutcome", "build_executor",
 ]

@@ -52,14 +52,16 @@ class ResendParams(ActionParams):
 
     delivery_id: str | None = Field(default=None, max_length=64, pattern=r"^[A-Za-z0-9_\-]+$",
                                     description="One delivery to resend (leave empty to resend a time window)")
-    since: AwareDatetime | None = Field(default=None, description="Window start (UTC)")
-    until: AwareDatetime | None = Field(default=None, description="Window end (UTC)")
+    since: AwareDatetime | None = Field(default=None, description="Window start (UTC); ignored with a delivery_id",
+                                        json_schema_extra={"x-default": "now-24h"})
+    until: AwareDatetime | None = Field(default=None, description="Window end (UTC); ignored with a delivery_id",
+                                        json_schema_extra={"x-default": "now"})
 
     @model_validator(mode="after")
     def _one_delivery_or_a_window(self) -> ResendParams:
         if self.delivery_id:
-            if self.since or self.until:
-                raise RuleError("delivery_id", "one_delivery_or_window", "give either delivery_id or since/until")
+            # One delivery: the form's default window means nothing here, so it is dropped.
+            self.since = self.until = None
             return self
         if self.since is None or self.until is None:
             missing = "since" if self.since is None else "until"

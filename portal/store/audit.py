@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import String, and_, select, update
+from sqlalchemy import String, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from portal.store.models import GENESIS_HASH, AuditHead, AuditRecord, utcnow
@@ -205,7 +205,7 @@ def page(session: Session, flt: AuditFilter, *, before: int | None = None, limit
     conditions = _conditions(flt)
     if before is not None:
         conditions.append(AuditRecord.seq < before)
-    statement = select(AuditRecord).where(and_(*conditions)).order_by(AuditRecord.seq.desc()).limit(limit + 1)
+    statement = select(AuditRecord).where(*conditions).order_by(AuditRecord.seq.desc()).limit(limit + 1)
     records = list(session.execute(statement).scalars())
     more = len(records) > limit
     records = records[:limit]

@@ -1,0 +1,65 @@
+"""Actions: pick an action, fill its form (prefilled from the URL), preview, confirm or ask approval, run."""
+
+import json
+
+import streamlit as st
+
+from portal import policy
+from portal.actions.executor import ActionRequest
+from portal.actions.spec import secret_fields
+from portal.app_context import app_context
+from portal.store.models import RunState
+from portal.ui.actions import STATE_ICONS, describe_run, executor_or_stop, render_action, run_live, show_outcome
+from portal.ui.principal import current_principal
+
+ctx = app_context()
+principal = current_principal()
+executor = executor_or_stop(ctx)
+
+st.title(":material/bolt: Actions")
+st.caption("Every action takes the same path: preview, confirmation or a second admin's approval, "
+           "one run however often it is clicked, and a record in the audit log.")
+
+# Offer what the policy would let this person run (it decides again, with the parameters, on submit).
+offered = [spec for spec in executor.registry
+           if principal.has_role(policy.ACTION_RULES.get(spec.name, policy.ActionRule("admin")).min_role)]
+if not offered:
+    st.info("Your role cannot run any action.")
+    st.stop()
+
+# Requests waiting on a second admin, or approved and ready to run.
+for run in executor.open_requests(principal):
+    with st.container(border=True):
+        st.markdown(f"{STATE_ICONS[RunState(run.state)]} **{run.action}** on `{run.target_name or run.target}` "
+                    f"· {run.state.replace('_', ' ')}")
+        st.caption(run.preview)
+        describe_run(run)
+        if run.state == RunState.APPROVED:
+            if secret_fields(executor.registry.get(run.action).params_model):
+                st.caption("Re-enter its secret parameters in the form below to run it.")
+            elif st.button("Run now", key=f"run-approved-{run.id}", type="primary", icon=":material/play_arrow:"):
+                # The approved parameters, submitted again: the executor runs the approved request.
+                request = ActionRequest(run.action, run.target, json.loads(run.params), runbook_id=run.runbook_id)
+                outcome = run_live(executor, principal, request)
+                if outcome is not None:
+                    show_outcome(outcome)
+
+names = [spec.name for spec in offered]
+wanted = st.query_params.get("action")
+index = names.index(wanted) if wanted in names else 0
+if wanted and wanted not in names:
+    st.warning(f"`{wanted}` is not an action you can run here; pick one below.")
+titles = {spec.name: f"{spec.title} ({spec.name})" for spec in offered}
+chosen = st.selectbox("Action", names, index=index, format_func=titles.get, key="actions-chosen")
+if chosen != wanted:
+    st.query_params["action"] = chosen
+
+prefill = {name: value for name, value in st.query_params.items() if name != "action"}
+with st.container(border=True):
+    render_action(ctx, principal, chosen, prefill=prefill, runbook_id=st.query_params.get("runbook"),
+                  key=f"actions-{chosen}")
+
+with st.expander("Your recent runs"):
+    for run in executor.recent_runs(principal, limit=10):
+        st.markdown(f"{STATE_ICONS.get(RunState(run.state), '')} `{run.action}` on `{run.target}` · {run.state} "
+                    f"· {run.created_at:%Y-%m-%d %H:%M UTC}")

@@ -1,0 +1,242 @@
+"""The reusable "run this action" widget: form → preview → confirm or approval → live progress → result.
+
+Embedded by the Actions screen, runbooks and the workspace page. It holds no rules of its own:
+everything goes through the executor. The executor runs in a worker thread so a rerun of the
+page (another click, a navigation) cannot interrupt a call half way; the page only watches it.
+"""
+
+from __future__ import annotations
+
+import queue
+from collections.abc import Mapping
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+import streamlit as st
+from pydantic import ValidationError
+
+from portal.actions.errors import ActionRefused, ConfirmationMismatch, Denied
+from portal.actions.executor import ActionRequest, Executor, Prepared, RunOutcome
+from portal.actions.registry import UnknownAction
+from portal.actions.spec import Danger, InvalidRequest, fingerprint
+from portal.identity import Principal
+from portal.store.models import ActionRun, RunState
+from portal.ui.forms import render_fields
+
+# Worker threads outlive page reruns; eight concurrent actions per portal process is plenty.
+_WORKERS = ThreadPoolExecutor(max_workers=8, thread_name_prefix="portal-action")
+
+DANGER_BADGES = {
+    Danger.SAFE: ":green-badge[safe]",
+    Danger.CONFIRM: ":orange-badge[confirm: type the name]",
+    Danger.TWO_PERSON: ":red-badge[two-person: an admin approves]",
+}
+STATE_ICONS = {
+    RunState.SUCCEEDED: ":material/check_circle:", RunState.FAILED: ":material/error:",
+    RunState.UNKNOWN: ":material/help:", RunState.ABANDONED: ":material/help:",
+    RunState.AWAITING_APPROVAL: ":material/hourglass_top:", RunState.APPROVED: ":material/verified:",
+    RunState.RUNNING: ":material/progress_activity:", RunState.REJECTED: ":material/block:",
+    RunState.EXPIRED: ":material/timer_off:",
+}
+
+
+def executor_or_stop(ctx: Any) -> Executor:
+    """The process's executor; without a database, say why and stop the page."""
+    if getattr(ctx, "executor", None) is None:
+        st.error(f"Actions are unavailable: the portal's database could not be opened. "
+                 f"{getattr(ctx, 'database_error', '') or ''}", icon=":material/database_off:")
+        st.stop()
+    return ctx.executor
+
+
+def target_prefill(prefill: Mapping[str, Any]) -> str:
+    """The target from a prefill: `target`, or `workspace` (the query parameter pages link with)."""
+    return str(prefill.get("target") or prefill.get("workspace") or "")
+
+
+def render_action(ctx: Any, principal: Principal, action_name: str, *, prefill: Mapping[str, Any],
+                  runbook_id: str | None = None, key: str) -> RunOutcome | None:
+    """Render the action's form and drive it through the executor; returns the outcome once run."""
+    executor = executor_or_stop(ctx)
+    try:
+        spec = executor.registry.get(action_name)
+    except UnknownAction:
+        st.error(f"Unknown action `{action_name}`.")
+        return None
+    memory: dict[str, Any] = st.session_state.setdefault(f"{key}-memory", {})
+    st.markdown(f"**{spec.title}** · `{spec.name}` {DANGER_BADGES[spec.danger]}")
+    st.caption(spec.description)
+
+    with st.form(f"{key}-form", border=False):
+        target = st.text_input(spec.target_kind.label + " *", value=target_prefill(prefill), key=f"{key}-target")
+        values = render_fields(spec.json_schema(), key=key, prefill=prefill)
+        asked = st.form_submit_button("Preview", icon=":material/visibility:")
+    request = ActionRequest(spec.name, target.strip(), values, runbook_id=runbook_id)
+    if asked:
+        memory.pop("outcome", None)
+        memory["prepared"] = _prepare(executor, principal, request)
+    prepared = memory.get("prepared")
+    if isinstance(prepared, Prepared):
+        if (prepared.target, _comparable(prepared)) != (request.target, _comparable_values(executor, request)):
+            st.info("The form changed since the preview: preview again.", icon=":material/refresh:")
+        else:
+            _show_preview(prepared)
+            outcome = _decide_and_run(executor, principal, request, prepared, key)
+            if outcome is not None:
+                memory["outcome"] = outcome
+    if isinstance(memory.get("outcome"), RunOutcome):
+        show_outcome(memory["outcome"])
+        return memory["outcome"]
+    return None
+
+
+def _comparable(prepared: Prepared) -> str:
+    return prepared.fingerprint
+
+
+def _comparable_values(executor: Executor, request: ActionRequest) -> str | None:
+    # The preview stands only for the exact values it was made from (same fingerprint).
+    try:
+        params = executor.registry.get(request.action).validate(request.params)
+    except ValidationError:
+        return None
+    return fingerprint(request.action, request.target, params)
+
+
+def _prepare(executor: Executor, principal: Principal, request: ActionRequest) -> Prepared | None:
+    try:
+        return executor.prepare(principal, request)
+    except InvalidRequest as exc:
+        st.error("\n".join(f"- **{e.field}**: {e.message} (rule `{e.rule}`)" for e in exc.errors),
+                 icon=":material/edit_off:")
+    except Denied as exc:
+        st.error(f"Not allowed: {exc.reason}. This refusal is recorded in the audit log.", icon=":material/block:")
+    except ActionRefused as exc:
+        st.warning(exc.reason, icon=":material/cloud_off:")
+    return None
+
+
+def _show_preview(prepared: Prepared) -> None:
+    with st.container(border=True):
+        st.markdown(f":material/preview: **Preview:** {prepared.preview.summary}")
+        if prepared.preview.counts:
+            columns = st.columns(len(prepared.preview.counts))
+            for column, (name, count) in zip(columns, prepared.preview.counts.items(), strict=True):
+                column.metric(name.replace("_", " ").capitalize(), f"{count:,}")
+        for warning in prepared.preview.warnings:
+            st.warning(warning, icon=":material/warning:")
+
+
+def _decide_and_run(executor: Executor, principal: Principal, request: ActionRequest, prepared: Prepared,
+                    key: str) -> RunOutcome | None:
+    current = prepared.current
+    if prepared.needs_approval:
+        if current is not None and current.state == RunState.APPROVED and current.actor_sub == principal.sub:
+            st.success(f"Approved by {current.approver_email or current.approver_sub}; run it before "
+                       f"{current.expires_at:%H:%M UTC}.", icon=":material/verified:")
+            if st.button("Run approved request", key=f"{key}-run-approved", type="primary"):
+                return run_live(executor, principal, request)
+            return None
+        if current is not None and current.state == RunState.AWAITING_APPROVAL:
+            st.info(f"Awaiting approval by an admin since {current.created_at:%H:%M UTC} (expires "
+                    f"{current.expires_at:%H:%M UTC}).", icon=":material/hourglass_top:")
+            return None
+        if st.button("Request approval", key=f"{key}-request", type="primary", icon=":material/how_to_reg:"):
+            return run_live(executor, principal, request)
+        return None
+    if prepared.needs_confirmation:
+        expected = prepared.expected_confirmation
+        typed = st.text_input(f"Type **{expected}** to confirm", key=f"{key}-confirm")
+        clicked = st.button("Run", key=f"{key}-run", type="primary", icon=":material/play_arrow:",
+                            disabled=typed.strip() != expected.strip())
+        if clicked:
+            confirmed = ActionRequest(request.action, request.target, request.params, confirmation=typed,
+                                      runbook_id=request.runbook_id)
+            return run_live(executor, principal, confirmed)
+        return None
+    if st.button("Run", key=f"{key}-run", type="primary", icon=":material/play_arrow:"):
+        return run_live(executor, principal, request)
+    return None
+
+
+def run_live(executor: Executor, principal: Principal, request: ActionRequest) -> RunOutcome | None:
+    """Submit in a worker thread and show its progress in `st.status` until it finishes."""
+    updates: queue.Queue[tuple[int | None, str]] = queue.Queue()
+    future = _WORKERS.submit(executor.submit, principal, request,
+                             progress=lambda percent, message: updates.put((percent, message)))
+    with st.status(f"Running `{request.action}` on `{request.target}`…", expanded=True) as status:
+        bar = st.progress(0.0)
+        while not (future.done() and updates.empty()):
+            try:
+                percent, message = updates.get(timeout=0.2)
+            except queue.Empty:
+                continue
+            bar.progress(max(0, min(percent or 0, 100)) / 100, text=message)
+        try:
+            outcome = future.result()
+        except ConfirmationMismatch as exc:
+            status.update(label=exc.reason, state="error")
+            return None
+        except (ActionRefused, InvalidRequest) as exc:
+            status.update(label=f"Refused: {exc}", state="error")
+            return None
+        if outcome.state == RunState.RUNNING:  # an identical request is running: watch it instead
+            status.update(label=f"Already running since {outcome.run.started_at:%H:%M:%S UTC}; waiting for it…")
+            outcome = RunOutcome(executor.wait_for(outcome.run.id), False, outcome.preview)
+        good = outcome.state in (RunState.SUCCEEDED, RunState.AWAITING_APPROVAL, RunState.APPROVED)
+        status.update(label=headline(outcome), state="complete" if good else "error", expanded=not good)
+    return outcome
+
+
+def headline(outcome: RunOutcome) -> str:
+    """One line saying what happened, including when it was a repeat of an identical request."""
+    run = outcome.run
+    words = {
+        RunState.SUCCEEDED: "Succeeded", RunState.FAILED: "Failed", RunState.AWAITING_APPROVAL: "Approval requested",
+        RunState.UNKNOWN: "Outcome unknown (the service did not answer in time)",
+        RunState.ABANDONED: "Abandoned: outcome unknown", RunState.APPROVED: "Approved",
+        RunState.REJECTED: "Rejected", RunState.EXPIRED: "Expired", RunState.RUNNING: "Running",
+    }
+    text = f"{words[RunState(run.state)]}: {run.action} on {run.target_name or run.target}"
+    if not outcome.created:
+        text += " (an identical request a moment ago; not run again)"
+    return text
+
+
+def show_outcome(outcome: RunOutcome) -> None:
+    """The result of a run, with where to find it in the audit log."""
+    run = outcome.run
+    state = RunState(run.state)
+    box = st.success if state == RunState.SUCCEEDED else st.info if state in (
+        RunState.AWAITING_APPROVAL, RunState.APPROVED) else st.error
+    box(headline(outcome), icon=STATE_ICONS.get(state))
+    describe_run(run)
+
+
+def describe_run(run: ActionRun) -> None:
+    """A run's facts in one caption line, and its answer when there is one."""
+    facts = [f"run `{run.id}`", f"by {run.actor_email or run.actor_sub}"]
+    if run.approver_sub:
+        facts.append(f"approved by {run.approver_email or run.approver_sub}")
+    if run.service_status is not None:
+        facts.append(f"HTTP {run.service_status}")
+    if run.request_id:
+        facts.append(f"request id `{run.request_id}`")
+    if run.started_at and run.finished_at:
+        facts.append(f"{(run.finished_at - run.started_at).total_seconds():.1f} s")
+    st.caption(" · ".join(facts))
+    if run.error:
+        st.code(run.error, language=None)
+    if run.result:
+        with st.expander("Service answer"):
+            st.code(run.result, language="json")
+    audit_link(run.id)
+
+
+def audit_link(run_id: str) -> None:
+    """A link to the run's records in the Audit screen."""
+    try:
+        st.page_link("pages/audit.py", label="Find it in the audit log", icon=":material/receipt_long:",
+                     query_params={"run": run_id})
+    except Exception:  # the page is not in this navigation (a page rendered on its own, in tests)
+        st.markdown(f"[Find it in the audit log](/audit?run={run_id})")
