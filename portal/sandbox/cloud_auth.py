@@ -1,0 +1,95 @@
+"""Workspace cloud credentials: client secrets, OAuth access tokens, revocation and rotation.
+
+Known semantics (Rocket.Chat server source): a workspace trades `client_id`/`client_secret` for an
+access token; `oauth_invalid_client_credentials` makes it wipe its registration. Revoking access
+tokens is harmless (it fetches another); rotating the secret deregisters it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from dataclasses import dataclass
+
+from portal.sandbox.fleet_data import Workspace
+from portal.sandbox.fleet_index import Fleet
+
+TOKEN_TTL = 3600  # assumed: seconds an access token lives (the real value is not public)
+DEFAULT_SCOPE = ("workspace:license:read workspace:client:write workspace:stats:write workspace:push:send "
+                 "marketplace:read marketplace:download fedhub:register")
+
+
+@dataclass(slots=True)
+class AccessToken:
+    """One issued access token."""
+
+    ws: int
+    epoch: int  # the workspace's token epoch when issued; revocation bumps the epoch
+    issued_at: float
+    scope: str
+
+
+class CloudAuth:
+    """Issues and checks workspace access tokens for one sandbox."""
+
+    def __init__(self, fleet: Fleet, seed: int) -> None:
+        self.fleet = fleet
+        self.seed = seed
+        self.by_client_id = {w.client_id: w.index for w in fleet.workspaces if w.client_id}
+        self.tokens: dict[str, AccessToken] = {}
+        self.epoch: dict[int, int] = {}
+
+    def client_secret(self, w: Workspace) -> str | None:
+        """The workspace's current client secret (sandbox-only knowledge), None if it has none."""
+        if w.client_id is None:
+            return None
+        digest = hashlib.blake2b(f"{self.seed}:{w.index}:{w.secret_generation}".encode(), digest_size=20)
+        return "sbx_cs_" + digest.hexdigest()
+
+    def issue(self, client_id: str, client_secret: str, scope: str | None,
+              now: float) -> tuple[str, AccessToken] | None:
+        """A new access token, or None when the credentials are not (or no longer) valid."""
+        index = self.by_client_id.get(client_id)
+        if index is None:
+            return None
+        w = self.fleet.workspaces[index]
+        expected = self.client_secret(w)
+        if w.registration_state != "registered" or expected is None \
+                or not hmac.compare_digest(expected, client_secret):
+            return None
+        token = AccessToken(index, self.epoch.get(index, 0), now, scope or DEFAULT_SCOPE)
+        value = "sbx_at_" + secrets.token_urlsafe(24)
+        self.tokens[value] = token
+        w.token_issued_at = now
+        return value, token
+
+    def workspace_for(self, authorization: str | None, now: float) -> Workspace | None:
+        """The workspace a `Bearer` access token belongs to, if the token is still good."""
+        if not authorization or not authorization.startswith("Bearer "):
+            return None
+        token = self.tokens.get(authorization[7:].strip())
+        if token is None or token.epoch != self.epoch.get(token.ws, 0) or now - token.issued_at > TOKEN_TTL:
+            return None
+        w = self.fleet.workspaces[token.ws]
+        return w if w.registration_state == "registered" else None
+
+    def revoke(self, w: Workspace, now: float) -> int:
+        """Invalidate every access token of `w`; returns how many were still live."""
+        epoch = self.epoch.get(w.index, 0)
+        live = sum(1 for t in self.tokens.values()
+                   if t.ws == w.index and t.epoch == epoch and now - t.issued_at <= TOKEN_TTL)
+        seeded_live = w.token_issued_at is not None and now - w.token_issued_at <= TOKEN_TTL and live == 0
+        self.epoch[w.index] = epoch + 1
+        w.token_issued_at = None
+        return live + int(seeded_live)  # the token it held when the sandbox started counts too
+
+    def rotate_secret(self, w: Workspace, now: float, valid_for: float) -> float:
+        """Replace the secret (never shown), revoke tokens, deregister; returns the new expiry."""
+        self.revoke(w, now)
+        w.secret_generation += 1
+        w.secret_expires_at = now + valid_for
+        if w.registration_state != "deregistered":
+            self.fleet.set_registration_state(w, "deregistered")
+        w.deregistered_at = now
+        return w.secret_expires_at

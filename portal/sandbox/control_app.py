@@ -1,0 +1,132 @@
+"""`/_sandbox`: sandbox-only control endpoints (health, faults, request log, test credentials).
+
+No admin token here on purpose: these exist only in the sandbox, which listens on loopback for
+development and tests; a real service has none of them.
+"""
+
+from __future__ import annotations
+
+import time
+from datetime import UTC, datetime
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from portal.sandbox._releases import is_supported
+from portal.sandbox.faults import Fault
+from portal.sandbox.fleet_data import Workspace
+from portal.sandbox.push_tokens import PLATFORMS
+from portal.sandbox.state import SandboxState
+from portal.sandbox.web import EXCEPTION_HANDLERS, ApiError, json_object, json_response, q_number
+
+TOKENS_SHOWN = 3
+
+
+class Control:
+    """Handlers of `/_sandbox`."""
+
+    def __init__(self, state: SandboxState) -> None:
+        self.state = state
+
+    async def health(self, request: Request) -> Response:
+        return json_response({"status": "ok", "workspaces": len(self.state.fleet), "seed": self.state.seed})
+
+    async def get_faults(self, request: Request) -> Response:
+        return json_response(self.state.faults.to_json())
+
+    async def put_fault(self, request: Request) -> Response:
+        service = request.path_params["service"]
+        if service not in self.state.faults.services:
+            raise ApiError(404, f"no service {service!r}")
+        try:
+            fault = Fault.from_json(await json_object(request, required=False))
+        except ValueError as exc:
+            raise ApiError(400, str(exc)) from None
+        self.state.faults.set(service, fault)
+        return json_response({service: fault.to_json()})
+
+    async def clear_faults(self, request: Request) -> Response:
+        self.state.faults.clear()
+        return json_response(self.state.faults.to_json())
+
+    async def get_requests(self, request: Request) -> Response:
+        since = q_number(request, "since", low=0, high=float("inf"), integer=False)
+        return json_response({"items": self.state.requests.since(since), "now": time.monotonic()})
+
+    async def clear_requests(self, request: Request) -> Response:
+        self.state.requests.clear()
+        return json_response({"items": [], "now": time.monotonic()})
+
+    def _tokens(self, w: Workspace, valid: bool) -> list[dict[str, str]]:
+        log = self.state.push
+        first = int(log.valid_tokens[w.index])
+        numbers = range(min(first, TOKENS_SHOWN)) if valid else range(first, min(w.push_tokens, first + TOKENS_SHOWN))
+        out = []
+        for j in numbers:
+            platform = log.codec.platform_one(w.index, j, float(log.apn_share[w.index]))
+            out.append({"token": log.codec.render(w.index, j, platform), "platform": PLATFORMS[platform]})
+        return out
+
+    async def credentials(self, request: Request) -> Response:
+        """A workspace's client credentials and a few device tokens, for tests of the public APIs."""
+        w = self.state.fleet.get(request.path_params["key"])
+        if w is None:
+            raise ApiError(404, f"workspace {request.path_params['key']!r} not found")
+        return json_response({
+            "workspace_id": w.id, "unique_id": w.unique_id, "registration_state": w.registration_state,
+            "client_id": w.client_id, "client_secret": self.state.auth.client_secret(w),
+            "device_tokens": {"valid": self._tokens(w, True), "invalid": self._tokens(w, False)},
+        })
+
+    async def examples(self, request: Request) -> Response:
+        """The first workspace of each interesting kind, so tests need not hunt for one."""
+        today = datetime.now(UTC).date()
+        market = self.state.market
+        checks = {
+            "registered": lambda w: w.registration_state == "registered" and not w.hosted and not w.suspended,
+            "unregistered": lambda w: w.registration_state == "unregistered",
+            "deregistered": lambda w: w.registration_state == "deregistered",
+            "suspended": lambda w: w.suspended,
+            "hosted": lambda w: w.hosted,
+            "supported_registered": lambda w: w.registration_state == "registered" and not w.suspended
+            and is_supported(w.version, today),
+            "unsupported_registered": lambda w: w.registration_state == "registered" and not w.suspended
+            and not is_supported(w.version, today),
+            "stats_silent": lambda w: w.last_stats_at is not None and w.last_stats_at < time.time() - 48 * 3600,
+            "never_reported": lambda w: w.last_stats_at is None,
+            "pushing": lambda w: w.push_volume > 0 and w.registration_state == "registered",
+            "with_apps": lambda w: bool(market.installs(w)),
+        }
+        found: dict[str, str | None] = dict.fromkeys(checks)
+        for w in self.state.fleet.workspaces:
+            for name, check in checks.items():
+                if found[name] is None and check(w):
+                    found[name] = w.id
+            if all(found.values()):
+                break
+        failed = market.failed_installs()
+        reporters = self.state.stats.reporters
+        return json_response({
+            "workspace_ids": found,
+            "failed_install_workspace_id": self.state.fleet.workspaces[failed[0][0]].id if failed else None,
+            "unregistered_reporter_unique_id": reporters[0].unique_id if reporters else None,
+        })
+
+
+def build_app(state: SandboxState) -> Starlette:
+    """The control app, mounted at `/_sandbox`."""
+    ctl = Control(state)
+    app = Starlette(routes=[
+        Route("/health", ctl.health, methods=["GET"]),
+        Route("/faults", ctl.get_faults, methods=["GET"]),
+        Route("/faults", ctl.clear_faults, methods=["DELETE"]),
+        Route("/faults/{service}", ctl.put_fault, methods=["PUT"]),
+        Route("/requests", ctl.get_requests, methods=["GET"]),
+        Route("/requests", ctl.clear_requests, methods=["DELETE"]),
+        Route("/workspaces/{key}/credentials", ctl.credentials, methods=["GET"]),
+        Route("/examples", ctl.examples, methods=["GET"]),
+    ], exception_handlers=EXCEPTION_HANDLERS)
+    app.state.sandbox = state
+    return app
