@@ -10,10 +10,10 @@ from portal.actions.spec import secret_fields
 from portal.app_context import app_context
 from portal.store.models import RunState
 from portal.ui.actions import STATE_ICONS, describe_run, executor_or_stop, render_action, run_live, show_outcome
-from portal.ui.principal import current_principal
+from portal.ui.gate import require_screen
 
+principal = require_screen("actions")  # before anything else: pages can be run directly
 ctx = app_context()
-principal = current_principal()
 executor = executor_or_stop(ctx)
 
 st.title(":material/bolt: Actions")

@@ -8,10 +8,10 @@ from portal import policy
 from portal.actions.errors import ApprovalRefused
 from portal.app_context import app_context
 from portal.ui.actions import DANGER_BADGES, executor_or_stop
-from portal.ui.principal import current_principal
+from portal.ui.gate import require_screen
 
+principal = require_screen("approvals")  # before anything else: pages can be run directly
 ctx = app_context()
-principal = current_principal()
 executor = executor_or_stop(ctx)
 
 st.title(":material/how_to_reg: Approvals")

@@ -11,6 +11,7 @@ from portal.app_context import app_context
 from portal.store import audit
 from portal.store.models import AuditEvent, RunState
 from portal.ui.actions import executor_or_stop
+from portal.ui.gate import require_screen
 
 PAGE_SIZE = 50
 EXPORT_LIMIT = 100_000
@@ -18,6 +19,7 @@ COLUMNS = ["seq", "at", "event", "outcome", "actor_email", "actor_sub", "actor_r
            "target_kind", "approver", "runbook_id", "service_status", "request_id", "duration_ms", "preview",
            "params", "detail", "run_id", "started_at", "finished_at", "hash"]
 
+require_screen("audit")  # before anything else: pages can be run directly
 ctx = app_context()
 executor = executor_or_stop(ctx)
 sessions = executor.sessions

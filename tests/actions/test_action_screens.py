@@ -239,3 +239,13 @@ def test_audit_run_link_shows_that_runs_records(portal, database, fake_service):
         run_id = audit.page(session, audit.AuditFilter(target="ws_5")).records[0].run_id
     trail = portal("lead", "pages/audit.py", run=run_id).dataframe[0].value
     assert list(trail["event"]) == ["succeeded", "started"]
+
+
+@pytest.mark.parametrize(("sub", "page"), [("oncall", "pages/approvals.py"), ("lead", "pages/actions.py")])
+def test_pages_run_directly_refuse_a_role_below_theirs(portal, sub, page, fake_service):
+    at = AppTest.from_file(str(ROOT / page), default_timeout=60)  # no entrypoint, no navigation
+    at.secrets["auth"] = dict(AUTH)
+    at.user = user(sub)
+    at.run()
+    assert any("You may not open this screen" in e.value for e in at.error)
+    assert not [b for b in at.button if b.label in ("Approve", "Run", "Preview")]
