@@ -8,7 +8,7 @@ import streamlit as st
 
 from portal.app_context import app_context
 from portal.runbooks import CONTEXT_VARIABLES, SERVICES, clean_context, load_library
-from portal.ui.principal import current_principal
+from portal.ui.gate import require_screen
 from portal.ui.runbook_view import (
     LINK_CONTEXT,
     load_usage,
@@ -19,8 +19,8 @@ from portal.ui.runbook_view import (
     usage_summary,
 )
 
+principal = require_screen("runbooks")
 ctx = app_context()
-principal = current_principal()
 library = load_library()
 query = st.query_params
 

@@ -315,13 +315,14 @@ def render_action_block(ctx: Any, principal: Principal | None, runbook: Runbook,
             st.button("Run", key=f"rb-{runbook.id}-{block.index}-locked", disabled=True,
                       help=f"needs the {needed} role")
             return
-        st.markdown(f":material/play_circle: **{safe_markdown(title)}** · `{block.action}`")
+        if block.label:
+            st.markdown(f":material/play_circle: **{safe_markdown(block.label)}**")
         decision = decide_action(principal, block.action, target=target, params=values)
         if not decision.allowed:
             st.caption(f"As prefilled: {decision.reason}")
         from portal.ui.actions import render_action
 
-        render_action(ctx, principal, block.action, prefill={"workspace": target, **values} if target else values,
+        render_action(ctx, principal, block.action, prefill={**values, "target": target or ""},
                       runbook_id=runbook.id, key=f"rb-{runbook.id}-{block.index}")
 
 
@@ -342,14 +343,9 @@ def render_runbook(ctx: Any, principal: Principal | None, runbook: Runbook, cont
 # -- usage ----------------------------------------------------------------------------------------
 
 
-def _database(ctx: Any) -> Any:
-    """The portal database from the app context, or None when this process has none."""
-    return getattr(ctx, "database", None) or ctx.extras.get("database")
-
-
 def load_usage(ctx: Any, runbook_ids: list[str]) -> dict[str, RunbookUsage]:
     """Usage of the runbooks from the audit log; empty (and logged) when the database cannot answer."""
-    database = _database(ctx)
+    database = getattr(ctx, "database", None)  # None when the portal's database could not be opened
     if database is None or not runbook_ids:
         return {}
     try:
