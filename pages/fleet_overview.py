@@ -7,7 +7,10 @@ from portal.app_context import app_context
 from portal.drilldown import DIMENSIONS, fleet_filters, from_query, workspaces_csv
 from portal.livedata import Request
 from portal.releases import SupportStatus, load_catalog
+from portal.ui.gate import require_screen
 from portal.ui.live import fetch_all, freshness
+
+principal = require_screen("fleet")
 
 ctx = app_context()
 clients = ctx.clients

@@ -5,7 +5,10 @@ import streamlit as st
 from portal import charts
 from portal.app_context import app_context
 from portal.livedata import Request
+from portal.ui.gate import require_screen
 from portal.ui.live import fetch_all, freshness
+
+principal = require_screen("hosting")
 
 clients = app_context().clients
 FILTERS = ("status", "region", "version")

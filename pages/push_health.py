@@ -5,8 +5,11 @@ import streamlit as st
 from portal import charts
 from portal.app_context import app_context
 from portal.livedata import Request
+from portal.ui.gate import require_screen
 from portal.ui.live import fetch_all, freshness
 from portal.ui.timerange import time_range_picker
+
+principal = require_screen("push")
 
 clients = app_context().clients
 

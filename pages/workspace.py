@@ -8,8 +8,11 @@ from portal.app_context import app_context
 from portal.livedata import Request
 from portal.releases import load_catalog
 from portal.ui import workspace as sections
+from portal.ui.gate import require_screen
 from portal.ui.live import fetch_all, freshness
 from portal.workspace_signals import signals
+
+principal = require_screen("workspace")
 
 ctx = app_context()
 clients = ctx.clients
