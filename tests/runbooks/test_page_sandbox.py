@@ -10,6 +10,7 @@ from conftest import open_runbooks
 from sqlalchemy import select
 
 from portal.clients import build_clients
+from portal.runbooks import RUNBOOKS_DIR, load_library
 from portal.store import open_database
 from portal.store.models import AuditRecord
 
@@ -85,3 +86,24 @@ def test_a_viewer_cannot_run_any_block_even_with_the_sandbox_up(workspace_id):
     assert not [b for b in at.button if b.label == "Preview"]
     assert all(b.disabled for b in at.button if b.label == "Run")
     assert audit_records(RUNBOOK) == []
+
+
+@pytest.fixture()
+def hosted_workspace_id(sandbox_settings) -> str:
+    """A cloud-hosted sandbox workspace: every view has something to show."""
+    clients = build_clients(sandbox_settings)
+    try:
+        return clients.fleet.search_workspaces(hosted=True, limit=1).items[0].id
+    finally:
+        clients.close()
+
+
+@pytest.mark.parametrize("runbook_id", sorted(p.stem for p in RUNBOOKS_DIR.glob("*.md")))
+def test_every_runbook_renders_its_views_and_forms_for_oncall(runbook_id, hosted_workspace_id):
+    at = open_runbooks("oncall", runbook=runbook_id, workspace=hosted_workspace_id)
+    assert not at.exception, at.exception
+    assert not [w.value for w in at.warning], "a view could not load"
+    assert not [e.value for e in at.error]
+    library = load_library()
+    blocks = library.runbooks[runbook_id].action_blocks
+    assert len([b for b in at.button if b.label == "Preview"]) == len(blocks)

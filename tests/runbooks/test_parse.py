@@ -163,3 +163,12 @@ def test_duplicate_ids_are_reported(tmp_path):
     assert list(library.runbooks) == ["sample"]
     assert [str(p) for p in library.problems] == [
         f"{tmp_path}/b/sample.md:2: front matter: id 'sample' is already used by {tmp_path}/a/sample.md"]
+
+
+def test_an_action_block_without_a_target_acts_on_the_context_workspace():
+    body = '\n```action\naction = "workspace.force_license_sync"\n```\n'
+    runbook, problems = parse(FRONT + body)
+    assert problems == []
+    [block] = runbook.action_blocks
+    assert block.target == "{{ workspace }}" and block.params == {} and block.label is None
+    assert block_target(block, {"workspace": "ws_9"}) == "ws_9"
