@@ -27,21 +27,7 @@ def existing(screens: tuple = SCREENS) -> list:
     return [screen for screen in screens if (ROOT / screen.path).is_file()]
 
 
-# Screens written before the gate existed; each owner adds the two lines from FIX and removes its id
-# here. Any screen not listed must check the policy itself, or this test fails.
-NOT_YET_GUARDED = {"fleet", "workspace", "push", "hosting", "marketplace", "runbooks", "actions", "approvals", "audit"}
-
-
-def guarded_or_known_gap(screens: list) -> list:
-    return [
-        pytest.param(screen, id=screen.id, marks=pytest.mark.xfail(
-            reason=f"SECURITY GAP: {screen.path} " + FIX.format(id=screen.id, path=screen.path), strict=False))
-        if screen.id in NOT_YET_GUARDED else pytest.param(screen, id=screen.id)
-        for screen in screens
-    ]
-
-
-@pytest.mark.parametrize("screen", guarded_or_known_gap(existing()))
+@pytest.mark.parametrize("screen", existing(), ids=lambda screen: screen.id)
 @pytest.mark.parametrize("who", ["signed-out", "outsider"])
 def test_a_screen_run_directly_refuses_people_without_access(screen, who: str) -> None:
     user = {"is_logged_in": False} if who == "signed-out" else signed_in_user("outsider")

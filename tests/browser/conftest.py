@@ -11,12 +11,14 @@ The browser is always /usr/bin/chromium (never a downloaded one); tests skip, sa
 
 from __future__ import annotations
 
+import itertools
 import os
 import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -85,19 +87,16 @@ def _sandbox_or_skip(request: pytest.FixtureRequest) -> object:
         pytest.skip(f"the sandbox is not available ({exc}); browser tests need portal.sandbox.server")
 
 
-@pytest.fixture(scope="session")
-def portal_stack(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[PortalStack]:
-    """Sandbox + development identity provider + Streamlit on free loopback ports, for the session."""
-    from portal.sandbox.idp import start_in_thread
-
-    sandbox = _sandbox_or_skip(request)
-    workdir = tmp_path_factory.mktemp("portal-stack")
-    idp = start_in_thread(port=0)
+@contextmanager
+def running_portal(workdir: Path, metadata_url: str, sandbox: object,
+                   extra_env: dict[str, str] | None = None) -> Iterator[PortalStack]:
+    """Start Streamlit on a free port with its own secrets.toml and SQLite file; stop it on exit."""
     port = free_port()
     assert _port_is_free(port), f"port {port} is taken"
     base_url = f"http://localhost:{port}"
+    workdir.mkdir(parents=True, exist_ok=True)
     secrets_path = workdir / "secrets.toml"
-    write_secrets(secrets_path, idp.metadata_url, redirect_uri=f"{base_url}/oauth2callback")
+    write_secrets(secrets_path, metadata_url, redirect_uri=f"{base_url}/oauth2callback")
     database_url = f"sqlite:///{workdir / 'portal.db'}"
 
     env = {name: value for name, value in os.environ.items() if not name.startswith("PORTAL_")}
@@ -105,6 +104,7 @@ def portal_stack(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPa
     for service in SERVICES:
         env[f"PORTAL_{service.upper()}_URL"] = sandbox.urls[service]  # type: ignore[attr-defined]
         env[f"PORTAL_{service.upper()}_TOKEN"] = sandbox.admin_token  # type: ignore[attr-defined]
+    env.update(extra_env or {})
     log_path = workdir / "streamlit.log"
     with log_path.open("wb") as log:
         proc = subprocess.Popen(
@@ -116,8 +116,8 @@ def portal_stack(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPa
         )
     try:
         _wait_healthy(proc, f"{base_url}/_stcore/health", log_path)
-        yield PortalStack(base_url=base_url, idp_url=idp.url, sandbox=sandbox, secrets_path=secrets_path,
-                          database_url=database_url, log_path=log_path)
+        yield PortalStack(base_url=base_url, idp_url=metadata_url.rsplit("/.well-known", 1)[0], sandbox=sandbox,
+                          secrets_path=secrets_path, database_url=database_url, log_path=log_path)
     finally:
         proc.terminate()
         try:
@@ -125,7 +125,40 @@ def portal_stack(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPa
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait(timeout=5)
+
+
+@pytest.fixture(scope="session")
+def dev_identity_provider() -> Iterator[object]:
+    """The development identity provider (portal/sandbox/idp.py) in this process, on a free port."""
+    from portal.sandbox.idp import start_in_thread
+
+    idp = start_in_thread(port=0)
+    try:
+        yield idp
+    finally:
         idp.stop()
+
+
+@pytest.fixture(scope="session")
+def portal_stack(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory,
+                 dev_identity_provider) -> Iterator[PortalStack]:
+    """Sandbox + development identity provider + Streamlit on free loopback ports, for the session."""
+    sandbox = _sandbox_or_skip(request)
+    with running_portal(tmp_path_factory.mktemp("portal-stack"), dev_identity_provider.metadata_url,
+                        sandbox) as stack:
+        yield stack
+
+
+@pytest.fixture()
+def fresh_portal(portal_stack: PortalStack, tmp_path: Path) -> Iterator[Callable[..., PortalStack]]:
+    """`fresh_portal(**env)`: another, newly started Streamlit sharing the sandbox and identity provider."""
+    numbers = itertools.count()
+    with ExitStack() as stack:
+        def start(**extra_env: str) -> PortalStack:
+            workdir = tmp_path / f"portal-{next(numbers)}"
+            metadata_url = f"{portal_stack.idp_url}/.well-known/openid-configuration"
+            return stack.enter_context(running_portal(workdir, metadata_url, portal_stack.sandbox, extra_env))
+        yield start
 
 
 @pytest.fixture(scope="session")

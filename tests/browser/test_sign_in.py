@@ -82,3 +82,11 @@ def test_outsider_reaches_only_the_no_access_screen(page: Page, sign_in) -> None
     page.goto(f"/{SCREENS[0].id}")
     expect(page.get_by_role("heading", name="No access")).to_be_visible()
     expect(page.get_by_role("heading", name=SCREENS[0].title)).to_have_count(0)
+
+
+def test_the_first_request_after_a_start_cannot_open_a_forbidden_screen(page: Page, fresh_portal) -> None:
+    """Until a session runs the entrypoint, Streamlit serves pages/ files directly: the page's own check holds."""
+    portal = fresh_portal()
+    page.goto(f"{portal.base_url}/settings")
+    expect(page.get_by_text("You may not open this screen: not signed in")).to_be_visible()
+    expect(page.get_by_role("heading", name="Settings", exact=True)).to_have_count(0)
