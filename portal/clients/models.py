@@ -274,7 +274,7 @@ class HostedInstance(ServiceModel):
     """A cloud-hosted workspace's running instance."""
 
     workspace_id: str
-    region: str
+    region: str | None = None
     size: str  # small | medium | large
     version: str
     status: str  # running | degraded | stopped | upgrading | maintenance

@@ -81,7 +81,7 @@ class PushClient(ServiceClient):
         return self._get_page("/admin/v1/invalid-tokens", InvalidToken, params)
 
     def invalid_token_trend(
-        self, *, since: When | None = None, until: When | None = None, bucket: str = "day"
+        self, *, since: When | None = None, until: When | None = None, bucket: str = "hour"
     ) -> list[TrendPoint]:
         """How many tokens were flagged invalid per time bucket."""
         params = {"since": since, "until": until, "bucket": bucket}
