@@ -95,7 +95,7 @@ def show_list() -> None:
         with st.container(border=True):
             left, right = st.columns([5, 1], vertical_alignment="center")
             left.markdown(safe_markdown(f"**{runbook.title}** · `{runbook.severity}` · {', '.join(runbook.services)}"))
-            left.caption(runbook.summary)
+            left.caption(safe_markdown(runbook.summary))
             left.caption(f"tags: {', '.join(runbook.tags)} · {usage_summary(usage.get(runbook.id))}")
             if right.button("Open", key=f"open-{runbook.id}", icon=":material/menu_book:"):
                 open_runbook(runbook.id)

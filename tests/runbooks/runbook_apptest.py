@@ -1,16 +1,15 @@
-"""AppTest helpers for the Runbooks screen: the entrypoint signed in as a dev user, clean caches."""
+"""AppTest helper for the Runbooks screen: the entrypoint signed in as a dev user, on the Runbooks page.
+
+A module of its own (not conftest.py): `from conftest import ...` would clash with other folders' conftests.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
-import streamlit as st
 from streamlit.testing.v1 import AppTest
 
 from portal.sandbox.idp import signed_in_user
-from portal.settings import SERVICES, get_settings
 
 ROOT = Path(__file__).resolve().parents[2]
 ENTRYPOINT = str(ROOT / "streamlit_app.py")
@@ -22,26 +21,6 @@ TEST_AUTH = {
     "client_secret": "apptest-client-secret",
     "server_metadata_url": "http://127.0.0.1:9/.well-known/openid-configuration",
 }
-
-
-@pytest.fixture()
-def fresh_streamlit(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """Empty Streamlit caches, settings read anew, and a database of the test's own."""
-    monkeypatch.setenv("PORTAL_DATABASE_URL", f"sqlite:///{tmp_path / 'portal.db'}")
-    st.cache_data.clear()
-    st.cache_resource.clear()
-    get_settings.cache_clear()
-    yield
-    st.cache_data.clear()
-    st.cache_resource.clear()
-    get_settings.cache_clear()
-
-
-@pytest.fixture()
-def offline(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Every service on a closed port: views degrade, nothing can be changed."""
-    for service in SERVICES:
-        monkeypatch.setenv(f"PORTAL_{service.upper()}_URL", f"http://127.0.0.1:9/{service}")
 
 
 def open_runbooks(sub: str, **query: str) -> AppTest:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from conftest import open_runbooks
+from runbook_apptest import open_runbooks
 
 from portal import runbooks
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import os
 
 import pytest
-from conftest import open_runbooks
+from runbook_apptest import open_runbooks
 from sqlalchemy import select
 
 from portal.clients import build_clients
