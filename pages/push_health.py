@@ -15,7 +15,7 @@ clients = app_context().clients
 
 st.title("Push health")
 window = time_range_picker()
-span = (window.since.isoformat(), window.until.isoformat(), window.bucket)
+span = window.cache_key
 data = fetch_all(
     [
         Request(("push-counts", *span), "push",

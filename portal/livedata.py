@@ -78,13 +78,15 @@ class LiveCache:
         self._pool = ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix="livedata")
 
     def invalidate(self, keys: list[Hashable] | None = None) -> None:
-        """Forget cached answers (all of them, or the given keys): the next fetch calls the service."""
+        """Expire cached answers (all, or the given keys): the next fetch asks the service again.
+
+        The answers themselves are kept as the last good data, shown stale if the service now fails.
+        """
         with self._lock:
-            if keys is None:
-                self._entries.clear()
-            else:
-                for key in keys:
-                    self._entries.pop(key, None)
+            for key in list(self._entries) if keys is None else keys:
+                if key in self._entries:
+                    _, fetched_at, value = self._entries[key]
+                    self._entries[key] = (float("-inf"), fetched_at, value)
 
     def fetch(self, request: Request, *, ttl: float | None = None) -> Live[Any]:
         return self.fetch_many([request], ttl=ttl)[request.key]

@@ -22,6 +22,13 @@ class TimeRange:
     bucket: str  # hour | day
 
     @property
+    def cache_key(self) -> tuple[str, ...]:
+        """Stable while a preset window slides, so the last good answer survives the next minute."""
+        if self.name in PRESETS:
+            return (self.name,)
+        return (self.name, self.since.isoformat(), self.until.isoformat())
+
+    @property
     def label(self) -> str:
         if self.name in PRESETS:
             return PRESETS[self.name][0]

@@ -26,6 +26,8 @@ def fetch_all(requests: list[Request], *, refresh_key: str) -> Mapping[Hashable,
 
 def freshness(live: Live[Any]) -> None:
     """One caption under a widget: source and time, or a banner when the data is stale or missing."""
+    if live.not_found:
+        return  # the caller says what "not found" means for its widget
     if live.error and live.value is None:
         st.warning(f"**{live.source} unavailable.** {live.error}", icon=":material/cloud_off:")
         return

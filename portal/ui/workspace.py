@@ -43,7 +43,8 @@ def header(workspace: Workspace | None, report: StatsReport | None, support: Ver
         st.header(site or (report.unique_id if report else "Unknown workspace"))
         st.warning("Known only from the statistics it sends: this workspace never registered with the cloud.",
                    icon=":material/help:")
-        st.caption(f"uniqueId `{report.unique_id if report else '?'}`")
+        version = report.statistics.version.raw if report and report.statistics.version else "unknown"
+        st.caption(f"uniqueId `{report.unique_id if report else '?'}` · version {version} · {support.summary}")
         return
     st.header(workspace.name)
     st.caption(f"id `{workspace.id}` · uniqueId `{workspace.unique_id}` · {workspace.site_url} · "

@@ -82,3 +82,19 @@ def test_invalidate_forces_a_new_call():
     cache.fetch(request)
     cache.invalidate(["k"])
     assert cache.fetch(request).value == 2
+
+
+def test_refresh_keeps_the_last_good_value_for_a_failing_service():
+    state = {"down": False}
+
+    def call():
+        if state["down"]:
+            raise ServiceUnavailable("push", 503, None, "down")
+        return 42
+
+    cache = LiveCache(ttl_seconds=3600)
+    cache.fetch(Request("k", "push", call))
+    state["down"] = True
+    cache.invalidate()
+    live = cache.fetch(Request("k", "push", call))
+    assert live.stale and live.value == 42

@@ -1,0 +1,61 @@
+"""The dashboards under AppTest, per role, against the sandbox."""
+
+from __future__ import annotations
+
+import pytest
+import requests
+
+from tests.support.apptest import open_screen, texts
+
+DASHBOARDS = {
+    "fleet": "Fleet overview",
+    "workspace": "Workspaces",
+    "push": "Push health",
+    "hosting": "Cloud hosting",
+    "marketplace": "Marketplace",
+}
+
+
+@pytest.mark.parametrize("sub", ["lead", "support", "oncall", "admin"])
+@pytest.mark.parametrize("screen_id", list(DASHBOARDS))
+def test_every_role_opens_every_dashboard(sub, screen_id):
+    at = open_screen(sub, screen_id)
+    assert not at.exception, at.exception
+    assert [t.value for t in at.title] == [DASHBOARDS[screen_id]]
+    assert "unavailable" not in texts(at)
+
+
+def test_fleet_overview_shows_the_sandbox_numbers(sandbox):
+    summary = requests.get(f"{sandbox.urls['fleet']}/admin/v1/summary", timeout=5,
+                           headers={"Authorization": f"Bearer {sandbox.admin_token}"}).json()
+    at = open_screen("lead", "fleet")
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["Workspaces"] == f"{summary['total']:,}"
+    assert metrics["Cloud-hosted"] == f"{summary['hosted']:,}"
+    assert metrics["Silent > 48 h"] == f"{summary['stats_silent_48h']:,}"
+    assert "Source: Fleetcommand" in texts(at)
+    assert len(at.get("plotly_chart")) >= 5
+
+
+def test_fleet_drill_down_lists_the_workspaces_behind_a_number(sandbox):
+    at = open_screen("lead", "fleet", query={"drill": "deploy_method", "value": "snap"})
+    summary = requests.get(f"{sandbox.urls['fleet']}/admin/v1/summary", timeout=5,
+                           headers={"Authorization": f"Bearer {sandbox.admin_token}"}).json()
+    expected = summary["by_deploy_method"]["snap"]
+    assert f"{expected:,} workspaces · Deploy method: snap" in texts(at)
+    rows = at.dataframe[-1].value
+    assert set(rows["deploy"].str.split("/").str[0]) == {"snap"}
+
+
+def test_bad_drill_down_in_the_link_is_explained_not_fatal():
+    at = open_screen("lead", "fleet", query={"drill": "colour", "value": "red"})
+    assert not at.exception
+    assert "drill must be one of" in texts(at)
+
+
+def test_push_health_time_range_from_the_url():
+    at = open_screen("support", "push", query={"range": "week"})
+    assert not at.exception
+    assert "Deliveries (last week)" in texts(at)
+    bad = open_screen("support", "push", query={"range": "fortnight"})
+    assert "range must be one of" in texts(bad)

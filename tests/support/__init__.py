@@ -1,0 +1,1 @@
+"""Helpers shared by test folders (import as `tests.support.<module>`)."""
