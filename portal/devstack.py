@@ -52,8 +52,15 @@ def _stop_all(procs: list[subprocess.Popen[bytes]]) -> None:
             proc.kill()
 
 
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
 def main(argv: list[str]) -> int:
     refuse_in_production("the development stack (sandbox and local identity provider)")
+    # Ctrl-C, and `kill` from a process manager, both stop everything this started.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    signal.signal(signal.SIGTERM, _interrupt)
     parser = argparse.ArgumentParser(prog="python -m portal dev")
     parser.add_argument("--workspaces", type=int, default=20000)
     parser.add_argument("--seed", type=int, default=1)
