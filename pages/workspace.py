@@ -7,10 +7,11 @@ import streamlit as st
 from portal.app_context import app_context
 from portal.livedata import Request
 from portal.releases import load_catalog
+from portal.runbooks import load_library
 from portal.ui import workspace as sections
 from portal.ui.gate import require_screen
 from portal.ui.live import fetch_all, freshness
-from portal.workspace_signals import signals
+from portal.workspace_signals import signals, suggested_runbooks
 
 principal = require_screen("workspace")
 
@@ -110,10 +111,12 @@ def workspace_page(key: str) -> None:
     sections.header(workspace, report, support)
     if workspace is not None:
         freshness(record)
-    sections.signals(signals(workspace=workspace, report=report, support=support,
-                             deliveries=deliveries.value.items if deliveries.value else (),
-                             instance=instance.value))
-    tabs = st.tabs(["Statistics", "Push", "Marketplace", "Hosting"])
+    found = signals(workspace=workspace, report=report, support=support,
+                    deliveries=deliveries.value.items if deliveries.value else (), instance=instance.value)
+    sections.signals(found)
+    sections.runbooks(suggested_runbooks(found), runbook_titles(), key)
+    names = ["Statistics", "Push", "Marketplace", "Hosting"] + (["Actions", "Portal history"] if workspace else [])
+    tabs = st.tabs(names)
     with tabs[0]:
         sections.statistics(latest, data[("stats-history", key)], support)
     with tabs[1]:
@@ -123,6 +126,17 @@ def workspace_page(key: str) -> None:
     with tabs[3]:
         sections.hosting(instance, data[("events", key)], data[("operations", key)],
                          hosted=bool(workspace and workspace.hosted))
+    if workspace is not None:
+        with tabs[4]:
+            sections.actions(ctx, principal, workspace.id, hosted=workspace.hosted)
+        with tabs[5]:
+            sections.portal_history(ctx, workspace.id)
+
+
+@st.cache_data(ttl=300, show_spinner=False)
+def runbook_titles() -> dict[str, str]:
+    library = load_library()
+    return {rb.id: rb.title for rb in library.runbooks.values()}
 
 
 st.title("Workspaces")

@@ -16,6 +16,16 @@ from portal.releases import SupportStatus, VersionSupport
 
 STATS_SILENT_AFTER = timedelta(hours=48)
 
+# Which runbooks answer which signal (a test checks every id exists in runbooks/).
+SIGNAL_RUNBOOKS: dict[str, tuple[str, ...]] = {
+    "deregistered": ("workspace-deregistered-after-secret-rotation",),
+    "out-of-support": ("out-of-support-version", "marketplace-426-unsupported-version"),
+    "stats-silent": ("stats-not-reporting",),
+    "push-401": ("push-workspace-401-unauthorized",),
+    "invalid-tokens": ("push-invalid-token-storm",),
+    "hosted-down": ("hosted-workspace-down",),
+}
+
 
 @dataclass(frozen=True)
 class Signal:
@@ -90,3 +100,11 @@ def signals(
         found.append(Signal("hosted-down", "critical", f"Hosted instance is {instance.status}."))
     order = {"critical": 0, "warning": 1, "info": 2}
     return sorted(found, key=lambda s: order.get(s.severity, 3))
+
+
+def suggested_runbooks(found: Iterable[Signal]) -> list[str]:
+    """Runbook ids for the signals, in signal order, each once."""
+    ids: list[str] = []
+    for signal in found:
+        ids.extend(i for i in SIGNAL_RUNBOOKS.get(signal.tag, ()) if i not in ids)
+    return ids

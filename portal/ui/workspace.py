@@ -177,3 +177,50 @@ def hosting(instance: Live[HostedInstance], events: Live[list[HostingEvent]],
     if events.value:
         st.dataframe([{"at": e.at, "event": e.kind, "message": e.message} for e in events.value],
                      hide_index=True, width="stretch")
+
+
+def runbooks(ids: Sequence[str], titles: dict[str, str], workspace_key: str) -> None:
+    """Links to the runbooks that fit the workspace's state, with the workspace filled in."""
+    if not ids:
+        return
+    st.markdown("**Runbooks for this state:** " + " · ".join(
+        f"[{titles.get(i, i)}](/runbooks?runbook={i}&workspace={workspace_key})" for i in ids))
+
+
+def portal_history(ctx: Any, workspace_id: str) -> None:
+    """What the portal's own users did to this workspace, newest first, from the audit log."""
+    from portal.store.audit import AuditFilter, page
+
+    if ctx.database is None:
+        st.info("The portal's database is unavailable, so its history of this workspace cannot be shown.")
+        return
+    with ctx.database.sessions() as session:
+        records = page(session, AuditFilter(target=workspace_id), limit=25).records
+    if not records:
+        st.info("Nobody has run a portal action on this workspace yet.")
+        return
+    st.dataframe([{"at": r.at, "who": r.actor_email or r.actor_sub, "action": r.action, "event": r.event,
+                   "outcome": r.outcome, "runbook": r.runbook_id or "", "run": r.run_id or ""} for r in records],
+                 hide_index=True, width="stretch")
+    st.caption("Source: the portal's audit log · [all records for this workspace]"
+               f"(/audit?target={workspace_id})")
+
+
+def actions(ctx: Any, principal: Any, workspace_id: str, *, hosted: bool) -> None:
+    """The actions this person may run on the workspace, each one click away; the rest named."""
+    from portal.actions.registry import default_registry
+    from portal.actions.spec import TargetKind
+    from portal.ui.actions import render_action
+
+    kinds = {TargetKind.WORKSPACE} | ({TargetKind.HOSTED_INSTANCE} if hosted else set())
+    specs = [spec for spec in default_registry() if spec.target_kind in kinds]
+    allowed = [spec for spec in specs if principal.has_role(spec.min_role)]
+    others = [spec for spec in specs if spec not in allowed]
+    if not allowed:
+        st.info(f"Your role ({principal.role}) runs no actions; the audit log shows who did what.")
+    for spec in allowed:
+        with st.expander(spec.title, icon=":material/bolt:"):
+            render_action(ctx, principal, spec.name, prefill={"workspace": workspace_id},
+                          key=f"ws-action-{spec.name}")
+    if others:
+        st.caption("Needs a higher role: " + ", ".join(f"{s.title} ({s.min_role})" for s in others))

@@ -63,3 +63,21 @@ def test_push_bitmask_decoded_for_people():
     assert push_settings(_report({"version": "6.5.0", "push": 0})) == "off"
     assert push_settings(_report({"version": "3.18.0"})).startswith("unknown")
     assert push_settings(None).startswith("unknown")
+
+
+def test_every_suggested_runbook_exists():
+    from portal.runbooks import load_library
+    from portal.workspace_signals import SIGNAL_RUNBOOKS
+
+    library = load_library()
+    missing = {i for ids in SIGNAL_RUNBOOKS.values() for i in ids} - set(library.runbooks)
+    assert not missing
+
+
+def test_suggestions_follow_signal_order_without_repeats():
+    from portal.workspace_signals import Signal, suggested_runbooks
+
+    found = [Signal("push-401", "critical", ""), Signal("out-of-support", "critical", ""),
+             Signal("push-401", "critical", ""), Signal("suspended", "warning", "")]
+    assert suggested_runbooks(found) == ["push-workspace-401-unauthorized", "out-of-support-version",
+                                         "marketplace-426-unsupported-version"]

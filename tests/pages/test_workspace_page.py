@@ -81,3 +81,28 @@ def test_unknown_workspace_says_so():
     at = open_screen("lead", "workspace", query={"workspace": "no-such-workspace"})
     assert not at.exception
     assert "neither Fleetcommand nor the statistics collector knows it" in texts(at)
+
+
+def test_support_runs_send_test_from_the_workspace_page_and_it_lands_in_its_history(sandbox):
+    ws = admin_get(sandbox, "fleet", "/admin/v1/workspaces", registration_state="registered", limit=1)["items"][0]
+    at = open_screen("support", "workspace", query={"workspace": ws["id"]})
+    assert not at.exception, at.exception
+    assert "Rotate" not in " ".join(e.label for e in at.expander) or "Needs a higher role" in texts(at)
+    preview = [b for b in at.button if b.key and "ws-action-push.send_test" in b.key] or \
+        [b for b in at.get("form_submit_button") if "push.send_test" in str(b.form_id)]
+    assert preview, "no form for push.send_test"
+    preview[0].click().run()
+    run = [b for b in at.button if b.key and "ws-action-push.send_test" in b.key and "run" in b.key.lower()]
+    assert run, [b.key for b in at.button]
+    run[0].click().run()
+    assert not at.exception, at.exception
+    history = open_screen("support", "workspace", query={"workspace": ws["id"]})
+    frames = [df.value for df in history.dataframe if "action" in getattr(df.value, "columns", [])]
+    assert frames and "push.send_test" in set(frames[-1]["action"])
+
+
+def test_a_viewer_sees_no_runnable_actions(sandbox):
+    ws = admin_get(sandbox, "fleet", "/admin/v1/workspaces", limit=1)["items"][0]
+    at = open_screen("lead", "workspace", query={"workspace": ws["id"]})
+    assert "runs no actions" in texts(at)
+    assert not [b for b in at.button if b.key and b.key.startswith("ws-action-")]
