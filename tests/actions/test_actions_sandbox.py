@@ -348,3 +348,54 @@ def test_picker_hands_out_distinct_workspaces() -> None:
     assert [picker.take(items) for _ in range(3)] == ["ws_0", "ws_1", "ws_2"]
     with pytest.raises(LookupError):
         picker.take(items)
+
+
+STUCK_CLICKER = """
+import sys
+from datetime import UTC, datetime
+from portal.actions.capture import recording_session
+from portal.actions.executor import ActionRequest, Executor
+from portal.clients import build_clients
+from portal.identity import Principal
+from portal.settings import Settings
+from portal.store import open_database
+
+url, target = sys.argv[1], sys.argv[2]
+executor = Executor(open_database(url), build_clients(Settings(read_timeout=30), session_factory=recording_session))
+sam = Principal("sam", "sam@example.com", "Sam", (), ("support",), datetime.now(UTC))
+executor.submit(sam, ActionRequest("push.send_test", target, {}))
+"""
+
+
+def test_run_left_running_by_a_killed_process_is_abandoned_at_next_start(database_url, database, clients, sandbox,
+                                                                         clean_faults):
+    ws = registered_workspace(clients)
+    env = {**os.environ}
+    for service in SERVICES:
+        env[f"PORTAL_{service.upper()}_URL"] = sandbox.urls[service]
+        env[f"PORTAL_{service.upper()}_TOKEN"] = sandbox.admin_token
+    # Push hangs (the preview asks only Fleetcommand), so the process is killed with the call in flight.
+    requests.put(f"{sandbox.base_url}/_sandbox/faults/push", json={"latency_ms": 3000}, timeout=5)
+    proc = subprocess.Popen([sys.executable, "-c", STUCK_CLICKER, database_url, ws], cwd=ROOT, env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        deadline = time.monotonic() + 60
+        running = None
+        while running is None and time.monotonic() < deadline:
+            with database.sessions() as session:
+                running = session.execute(select(ActionRun).where(ActionRun.state == "running")).scalar_one_or_none()
+            time.sleep(0.1)
+        assert running is not None, "the run never started"
+    finally:
+        proc.kill()
+        proc.wait(10)
+    requests.delete(f"{sandbox.base_url}/_sandbox/faults", timeout=5)
+
+    restarted = Executor(database, clients)  # what app_context does on start
+    assert restarted.recover_abandoned() == [running.id]
+    run = restarted.get_run(running.id)
+    assert run.state == RunState.ABANDONED and "outcome unknown" in run.error
+    with database.sessions() as session:
+        events = [r.event for r in audit.records_for_run(session, running.id)]
+    assert events == ["started", "abandoned"]
+    assert restarted.recover_abandoned() == []
