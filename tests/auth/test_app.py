@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 import streamlit
-from conftest import ROOT, TEST_AUTH
+from auth_apptest import ROOT, TEST_AUTH
 from streamlit.testing.v1 import AppTest
 
 from portal.identity import principal_from_claims
@@ -109,6 +109,7 @@ def test_outsider_sees_only_no_access_and_the_refusal_is_logged(app: AppTest, ca
     shown = texts(app)
     assert "No access" in shown and "outsider@example.com" in shown and "Sign out" in shown
     assert "cloud-support" in shown  # says which groups would grant access
+    assert "Groups in your sign-in: none" in shown
     assert "Fleet overview" not in shown
     for screen in SCREENS:
         with pytest.raises(ValueError, match="Could not find a navigation page"):

@@ -5,7 +5,7 @@ the first sessions after a server start while a pages/ folder exists), it shows 
 from __future__ import annotations
 
 import pytest
-from conftest import ROOT, TEST_AUTH
+from auth_apptest import ROOT, TEST_AUTH
 from streamlit.testing.v1 import AppTest
 
 from portal.sandbox.idp import signed_in_user
