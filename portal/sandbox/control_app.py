@@ -97,6 +97,8 @@ class Control:
             "stats_silent": lambda w: w.last_stats_at is not None and w.last_stats_at < time.time() - 48 * 3600,
             "never_reported": lambda w: w.last_stats_at is None,
             "pushing": lambda w: w.push_volume > 0 and w.registration_state == "registered",
+            "with_invalid_tokens": lambda w: w.push_invalid > 0 and w.registration_state == "registered"
+            and not w.suspended,
             "with_apps": lambda w: bool(market.installs(w)),
         }
         found: dict[str, str | None] = dict.fromkeys(checks)
