@@ -19,6 +19,7 @@ from portal.settings import SANDBOX_ADMIN_TOKEN, SANDBOX_HOST, SANDBOX_PORT, SER
 
 
 def parse_args(argv: list[str]) -> argparse.Namespace:
+    """Command-line options."""
     parser = argparse.ArgumentParser(prog="python -m portal sandbox",
                                      description="Local stand-ins of the five cloud services (dev/test only).")
     parser.add_argument("--workspaces", type=int, default=20000, help="fleet size (default 20000)")

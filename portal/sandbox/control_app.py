@@ -31,12 +31,15 @@ class Control:
         self.state = state
 
     async def health(self, request: Request) -> Response:
+        """GET /_sandbox/health."""
         return json_response({"status": "ok", "workspaces": len(self.state.fleet), "seed": self.state.seed})
 
     async def get_faults(self, request: Request) -> Response:
+        """GET /_sandbox/faults."""
         return json_response(self.state.faults.to_json())
 
     async def put_fault(self, request: Request) -> Response:
+        """PUT /_sandbox/faults/{service}."""
         service = request.path_params["service"]
         if service not in self.state.faults.services:
             raise ApiError(404, f"no service {service!r}")
@@ -48,14 +51,17 @@ class Control:
         return json_response({service: fault.to_json()})
 
     async def clear_faults(self, request: Request) -> Response:
+        """DELETE /_sandbox/faults."""
         self.state.faults.clear()
         return json_response(self.state.faults.to_json())
 
     async def get_requests(self, request: Request) -> Response:
+        """GET /_sandbox/requests."""
         since = q_number(request, "since", low=0, high=float("inf"), integer=False)
         return json_response({"items": self.state.requests.since(since), "now": time.monotonic()})
 
     async def clear_requests(self, request: Request) -> Response:
+        """DELETE /_sandbox/requests."""
         self.state.requests.clear()
         return json_response({"items": [], "now": time.monotonic()})
 

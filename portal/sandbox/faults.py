@@ -112,6 +112,7 @@ def _incoming_request_id(scope: Scope) -> str | None:
 
 
 def new_request_id() -> str:
+    """A fresh request id."""
     return "req_" + secrets.token_hex(8)
 
 

@@ -39,6 +39,7 @@ class FleetService:
         self.state = state
 
     def workspace(self, key: str) -> Workspace:
+        """The workspace named in the path, or 404."""
         w = self.state.fleet.get(key)
         if w is None:
             raise ApiError(404, f"workspace {key!r} not found")
@@ -62,6 +63,7 @@ class FleetService:
 
     @admin
     async def list_workspaces(self, request: Request) -> Response:
+        """GET /fleet/admin/v1/workspaces."""
         filters: dict[str, object] = {}
         for name in ("version", "minor", "deploy_method", "deploy_platform"):
             value = q_str(request, name)
@@ -86,15 +88,18 @@ class FleetService:
 
     @admin
     async def get_workspace(self, request: Request) -> Response:
+        """GET /fleet/admin/v1/workspaces/{key}."""
         return json_response(self.workspace(request.path_params["key"]).to_json())
 
     @admin
     async def summary(self, request: Request) -> Response:
+        """GET /fleet/admin/v1/summary."""
         return json_response(self.state.fleet.summary(time.time()))
 
     @admin
     @idempotent
     async def operation(self, request: Request) -> Response:
+        """POST /fleet/admin/v1/workspaces/{key}/{operation}."""
         name = request.path_params["operation"]
         if name not in OPERATIONS:
             raise ApiError(404, f"no operation {name!r}")

@@ -96,6 +96,7 @@ class Workspace:
 
     @property
     def minor(self) -> str:
+        """"7.10" of "7.10.3"."""
         return minor_of(self.version)
 
     def __eq__(self, other: object) -> bool:

@@ -43,6 +43,7 @@ class _Column:
         return self.codes_of.setdefault(value, len(self.codes_of))
 
     def mask(self, value: str) -> np.ndarray:
+        """Rows whose value equals `value`."""
         code = self.codes_of.get(value)
         if code is None:
             return np.zeros(len(self.codes), dtype=bool)

@@ -25,6 +25,7 @@ class HostingService:
         self.hosting = state.hosting
 
     def instance(self, key: str) -> Instance:
+        """The hosted instance of the workspace named in the path, or 404."""
         w = self.state.fleet.get(key)
         inst = self.hosting.instances.get(w.index) if w is not None else None
         if inst is None:
@@ -33,6 +34,7 @@ class HostingService:
 
     @admin
     async def list_instances(self, request: Request) -> Response:
+        """GET /hosting/admin/v1/instances."""
         status = q_str(request, "status", STATUSES)
         region, version = q_str(request, "region"), q_str(request, "version")
         ws = self.state.fleet.workspaces
@@ -43,19 +45,23 @@ class HostingService:
 
     @admin
     async def get_instance(self, request: Request) -> Response:
+        """GET /hosting/admin/v1/instances/{key}."""
         return json_response(self.hosting.instance_json(self.instance(request.path_params["key"])))
 
     @admin
     async def events(self, request: Request) -> Response:
+        """GET /hosting/admin/v1/instances/{key}/events."""
         inst = self.instance(request.path_params["key"])
         return page(request, self.hosting.events(inst.ws, time.time()), lambda e: e, default_limit=20)
 
     @admin
     async def summary(self, request: Request) -> Response:
+        """GET /hosting/admin/v1/summary."""
         return json_response(self.hosting.summary(time.time()))
 
     @admin
     async def list_operations(self, request: Request) -> Response:
+        """GET /hosting/admin/v1/operations."""
         state = q_str(request, "state", ("pending", "running", "succeeded", "failed"))
         key = q_str(request, "workspace_id")
         ws = self.instance(key).ws if key else None
@@ -68,6 +74,7 @@ class HostingService:
 
     @admin
     async def get_operation(self, request: Request) -> Response:
+        """GET /hosting/admin/v1/operations/{op_id}."""
         op = self.hosting.operations.get(request.path_params["op_id"])
         if op is None:
             raise ApiError(404, f"operation {request.path_params['op_id']!r} not found")
@@ -84,11 +91,13 @@ class HostingService:
     @admin
     @idempotent
     async def restart(self, request: Request) -> Response:
+        """POST /hosting/admin/v1/instances/{key}/restart."""
         return self._start(self.instance(request.path_params["key"]), "restart")
 
     @admin
     @idempotent
     async def maintenance(self, request: Request) -> Response:
+        """POST /hosting/admin/v1/instances/{key}/maintenance."""
         inst = self.instance(request.path_params["key"])
         enabled = (await json_object(request)).get("enabled")
         if not isinstance(enabled, bool):
@@ -98,6 +107,7 @@ class HostingService:
     @admin
     @idempotent
     async def upgrade(self, request: Request) -> Response:
+        """POST /hosting/admin/v1/instances/{key}/upgrade."""
         inst = self.instance(request.path_params["key"])
         version = (await json_object(request)).get("version")
         if not isinstance(version, str) or not version:

@@ -58,8 +58,16 @@ class Operation:
 
     @property
     def finished_at(self) -> float:
+        """When the operation ends (or ended), success or failure."""
         run = self.duration - self.pending_for
         return self.started_at + self.pending_for + (run * self.fail_at if self.fails_with else run)
+
+
+def _previous_patch(version: str) -> str:
+    parsed = parse_version(version)
+    if parsed is None or parsed[2] == 0:
+        return version
+    return f"{parsed[0]}.{parsed[1]}.{parsed[2] - 1}"
 
 
 class UpgradeRefused(ValueError):
@@ -82,9 +90,12 @@ class Hosting:
         self._due: list[tuple[float, int, str]] = []  # (finish time, tiebreak, op id)
         self._tiebreak = itertools.count()
         seeded: list[Operation] = []
+        hosted = 0
         for w in workspaces:
             if w.hosted:
-                seeded += self._seed_instance(w, now)
+                # The first hosted workspaces take one status each, so even a small fleet shows them all.
+                seeded += self._seed_instance(w, now, STATUSES[hosted] if hosted < len(STATUSES) else None)
+                hosted += 1
         seeded.sort(key=lambda o: (-o.started_at, o.id))
         self.order = seeded
         for op in seeded:
@@ -92,12 +103,13 @@ class Hosting:
             if op.finished_at > now:
                 heapq.heappush(self._due, (op.finished_at, next(self._tiebreak), op.id))
 
-    def _seed_instance(self, w: Workspace, now: float) -> list[Operation]:
+    def _seed_instance(self, w: Workspace, now: float, status: str | None) -> list[Operation]:
         r = rng(self.seed, "hosting", w.index)
         size = {"starter": "small", "pro": "medium", "enterprise": "large"}.get(w.plan, "small")
         if r.random() < 0.15:
             size = r.choice(("small", "medium", "large"))
-        status = r.choices(STATUSES, (85, 4, 3, 3, 5))[0]
+        drawn = r.choices(STATUSES, (85, 4, 3, 3, 5))[0]
+        status = status or drawn
         inst = Instance(w.index, size, status, now - r.uniform(1, 60) * DAY)
         self.instances[w.index] = inst
         ops: list[Operation] = []
@@ -105,8 +117,8 @@ class Hosting:
             kind = r.choices(KINDS, (40, 12, 13, 35))[0]
             started = now - r.uniform(0.5, 30) * DAY
             detail: dict[str, object] = {}
-            if kind == "upgrade":
-                detail = {"from_version": w.version, "to_version": w.version}
+            if kind == "upgrade":  # how it reached its current version
+                detail = {"from_version": _previous_patch(w.version), "to_version": w.version}
             fails = (r.choice(("health checks failed; rolled back", "image pull timed out"))
                      if r.random() < 0.08 else None)
             ops.append(Operation(f"op_{w.index:06x}{k:02x}{r.getrandbits(24):06x}", w.index, kind, detail,

@@ -31,6 +31,7 @@ class MarketplaceService:
         self.market = state.market
 
     def workspace(self, key: str) -> Workspace:
+        """The workspace named in the path, or 404."""
         w = self.state.fleet.get(key)
         if w is None:
             raise ApiError(404, f"workspace {key!r} not found")
@@ -39,6 +40,7 @@ class MarketplaceService:
     # -- public (known paths; bodies are a subset of the real ones) ------------------------------
     @staticmethod
     def app_json(app: App) -> dict[str, object]:
+        """A catalogue entry as /v1/apps lists it."""
         return {
             "appId": app.app_id, "isEnterpriseOnly": app.enterprise_only, "purchaseType": app.purchase_type,
             "price": 0 if not app.purchase_type else 5, "isVisible": True,
@@ -50,9 +52,11 @@ class MarketplaceService:
         }
 
     async def catalogue(self, request: Request) -> Response:
+        """GET /marketplace/v1/apps."""
         return JSONResponse([self.app_json(a) for a in self.market.catalogue])
 
     async def categories(self, request: Request) -> Response:
+        """GET /marketplace/v1/categories."""
         return JSONResponse([{"id": f"cat_{i:02d}", "title": t, "description": f"{t} apps", "hidden": False,
                               "createdDate": _CATEGORY_DATE, "modifiedDate": _CATEGORY_DATE}
                              for i, t in enumerate(CATEGORIES)])
@@ -115,18 +119,22 @@ class MarketplaceService:
     # -- admin -------------------------------------------------------------------------------------
     @admin
     async def admin_workspace_apps(self, request: Request) -> Response:
+        """GET /marketplace/admin/v1/workspaces/{workspace_id}/apps."""
         w = self.workspace(request.path_params["workspace_id"])
         return page(request, self.market.installs(w), self.market.install_json)
 
     @admin
     async def summary(self, request: Request) -> Response:
+        """GET /marketplace/admin/v1/summary."""
         return json_response(self.market.summary(time.time()))
 
     @admin
     async def failed_installs(self, request: Request) -> Response:
+        """GET /marketplace/admin/v1/failed-installs."""
         ws = self.state.fleet.workspaces
 
         def render(item: tuple[int, int, float]) -> dict[str, object]:
+            """A delivery (history row or live) as the admin API's Delivery object."""
             index, app, at = item
             return {"workspace_id": ws[index].id, "app_id": self.market.catalogue[app].app_id,
                     "name": self.market.catalogue[app].name, "error": self.market.failed_error(index, app),
@@ -136,6 +144,7 @@ class MarketplaceService:
     @admin
     @idempotent
     async def resync(self, request: Request) -> Response:
+        """POST /marketplace/admin/v1/workspaces/{workspace_id}/resync-subscriptions."""
         w = self.workspace(request.path_params["workspace_id"])
         now = time.time()
         return json_response({"workspace_id": w.id, "resynced": self.market.resync(w, now), "performed_at": iso(now)})

@@ -42,6 +42,7 @@ def timed(session: requests.Session, url: str, repeat: int = 5, **params: object
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Run the measurement; prints a small report."""
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--workspaces", type=int, default=100_000)
     parser.add_argument("--seed", type=int, default=1)

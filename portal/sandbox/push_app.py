@@ -46,6 +46,7 @@ class PushService:
         self.gateway = PushGateway(state.push)
 
     def workspace(self, key: str | None) -> Workspace | None:
+        """The workspace named in the path, or 404."""
         if key is None:
             return None
         w = self.state.fleet.get(key)
@@ -54,6 +55,7 @@ class PushService:
         return w
 
     def render(self, item: int | LiveDelivery) -> dict[str, object]:
+        """A delivery (history row or live) as the admin API's Delivery object."""
         return self.log.render_live(item) if isinstance(item, LiveDelivery) else self.log.render_row(int(item))
 
     # -- public --------------------------------------------------------------------------------
@@ -96,6 +98,7 @@ class PushService:
     # -- admin reads -----------------------------------------------------------------------------
     @admin
     async def list_deliveries(self, request: Request) -> Response:
+        """GET /push/admin/v1/deliveries."""
         w = self.workspace(q_str(request, "workspace_id"))
         outcome = q_str(request, "outcome", OUTCOMES)
         platform = q_str(request, "platform", PLATFORMS)
@@ -115,6 +118,7 @@ class PushService:
 
     @admin
     async def get_delivery(self, request: Request) -> Response:
+        """GET /push/admin/v1/deliveries/{delivery_id}."""
         found = self.log.find(request.path_params["delivery_id"])
         if found is None:
             raise ApiError(404, f"delivery {request.path_params['delivery_id']!r} not found")
@@ -128,6 +132,7 @@ class PushService:
 
     @admin
     async def counts(self, request: Request) -> Response:
+        """GET /push/admin/v1/counts."""
         now = time.time()
         since, until = window(request, now)
         name, size = self._bucket(request, since, until)
@@ -137,6 +142,7 @@ class PushService:
 
     @admin
     async def invalid_tokens(self, request: Request) -> Response:
+        """GET /push/admin/v1/invalid-tokens."""
         w = self.workspace(q_str(request, "workspace_id"))
         rows, live = self.log.flag_count(w.index if w else None, q_time(request, "since"))
         offset, limit, _ = page_params(request)
@@ -156,12 +162,14 @@ class PushService:
 
     @admin
     async def invalid_token_trend(self, request: Request) -> Response:
+        """GET /push/admin/v1/invalid-tokens/trend."""
         since, until = window(request, time.time(), default_hours=7 * 24)
         _, size = self._bucket(request, since, until)
         return json_response({"items": self.log.flag_trend(since, until, size)})
 
     @admin
     async def top_failing(self, request: Request) -> Response:
+        """GET /push/admin/v1/top-failing."""
         since, until = window(request, time.time())
         limit = int(q_number(request, "limit", low=1, high=500, default=10) or 10)
         return json_response({"items": self.log.top_failing(since, until, limit)})
@@ -170,6 +178,7 @@ class PushService:
     @admin
     @idempotent
     async def resend(self, request: Request) -> Response:
+        """POST /push/admin/v1/deliveries/{delivery_id}/resend."""
         found = self.log.find(request.path_params["delivery_id"])
         if found is None:
             raise ApiError(404, f"delivery {request.path_params['delivery_id']!r} not found")
@@ -193,12 +202,14 @@ class PushService:
 
     @admin
     async def resend_failed_preview(self, request: Request) -> Response:
+        """GET /push/admin/v1/workspaces/{key}/resend-failed."""
         targets = await self._failed(request, None)
         return json_response({"failed": len(targets), "devices": self.gateway.devices(targets)})
 
     @admin
     @idempotent
     async def resend_failed(self, request: Request) -> Response:
+        """POST /push/admin/v1/workspaces/{key}/resend-failed."""
         targets = await self._failed(request, await json_object(request, required=False))
         now = time.time()
         created = [self.gateway.resend(t, now) for t in targets]
@@ -208,6 +219,7 @@ class PushService:
     @admin
     @idempotent
     async def test_push(self, request: Request) -> Response:
+        """POST /push/admin/v1/workspaces/{key}/test-push."""
         w = self.workspace(request.path_params["key"])
         assert w is not None
         body = await json_object(request, required=False)
@@ -222,6 +234,7 @@ class PushService:
     @admin
     @idempotent
     async def purge_invalid_tokens(self, request: Request) -> Response:
+        """POST /push/admin/v1/workspaces/{key}/purge-invalid-tokens."""
         w = self.workspace(request.path_params["key"])
         assert w is not None
         return json_response({"purged": self.gateway.purge(w, time.time())})

@@ -173,10 +173,12 @@ class PushLog:
 
     # -- rendering ------------------------------------------------------------------------------
     def base_id(self, row: int) -> str:
+        """The delivery id of a history row: d_<workspace hex><n hex>."""
         ws = int(self.ws[row])
         return f"d_{ws:06x}{row - int(self.offsets[ws]):06x}"
 
     def token_of_row(self, row: int) -> str:
+        """The full device token a history row was sent to."""
         return self.codec.render(int(self.ws[row]), int(self.tok[row]), int(self.code[row]) >> 3)
 
     def render_row(self, row: int) -> dict[str, object]:

@@ -120,4 +120,5 @@ class PushGateway:
         return int(len(rows) + len(live))
 
     def platform_index(self, name: str) -> int:
+        """0 for apn, 1 for gcm."""
         return PLATFORMS.index(name)

@@ -81,6 +81,7 @@ class RunningSandbox:
 
     @property
     def base_url(self) -> str:
+        """http://host:port of the whole sandbox."""
         return f"http://{self.host}:{self.port}"
 
     def stop(self, timeout: float = 10.0) -> None:

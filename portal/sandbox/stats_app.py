@@ -51,6 +51,7 @@ class StatsService:
 
     @admin
     async def latest(self, request: Request) -> Response:
+        """GET /stats/admin/v1/reports/{unique_id}/latest."""
         unique_id = request.path_params["unique_id"]
         found = self.collector.latest(unique_id)
         if found is None:
@@ -60,6 +61,7 @@ class StatsService:
 
     @admin
     async def history(self, request: Request) -> Response:
+        """GET /stats/admin/v1/reports/{unique_id}/history."""
         unique_id = request.path_params["unique_id"]
         self._known(unique_id)
         items = self.collector.history(unique_id, q_time(request, "since"), q_time(request, "until"))
@@ -67,10 +69,12 @@ class StatsService:
 
     @admin
     async def freshness(self, request: Request) -> Response:
+        """GET /stats/admin/v1/freshness."""
         return json_response(self.collector.freshness(time.time()))
 
     @admin
     async def unregistered(self, request: Request) -> Response:
+        """GET /stats/admin/v1/unregistered."""
         items = self.collector.unregistered(q_str(request, "q"))
         return page(request, items, lambda r: reporters_json([r])[0])
 

@@ -132,3 +132,15 @@ def test_support_windows_come_from_the_releases_file() -> None:
     assert is_supported("8.5.0", date(2027, 6, 30)) and not is_supported("8.5.0", date(2027, 7, 1))
     assert is_supported("8.9.0", date(2030, 1, 1))  # newer than any known minor
     assert not is_supported("3.18.7", date(2026, 11, 1)) and not is_supported("garbage", date(2026, 1, 1))
+
+
+def test_hosting_shows_every_status_and_stats_has_stats_only_reporters() -> None:
+    from portal.sandbox.hosting_data import STATUSES
+    from portal.sandbox.state import build_state
+
+    state = build_state(workspaces=300, seed=8, now=NOW)
+    assert {i.status for i in state.hosting.instances.values()} == set(STATUSES)
+    assert all(state.fleet.workspaces[ws].hosted for ws in state.hosting.instances)
+    reporters = state.stats.reporters
+    assert reporters and not any(state.fleet.get(r.unique_id) for r in reporters)
+    assert build_state(workspaces=300, seed=8, now=NOW).fleet.workspaces == state.fleet.workspaces
