@@ -127,3 +127,13 @@ def test_search_combines_with_filters_and_counts_all_matches(api: Api, target) -
     assert 0 < narrowed["total"] < everything["total"]
     assert all(w["registration_state"] == "registered" and not w["hosted"] for w in narrowed["items"])
     assert search(api, "zzzz-no-such-workspace")["total"] == 0
+
+
+def test_every_response_has_a_request_id_and_says_it_is_a_sandbox(api: Api) -> None:
+    generated = {api.get("/fleet/admin/v1/summary").headers["X-Request-Id"] for _ in range(3)}
+    assert len(generated) == 3 and all(generated)
+    echoed = api.get("/hosting/admin/v1/summary", headers={"X-Request-Id": "trace-42"})
+    assert echoed.headers["X-Request-Id"] == "trace-42"
+    for response in (api.get("/nowhere"), api.get("/_sandbox/health", auth=False),
+                     api.post("/push/push/apn/send", auth=False, json={})):
+        assert response.headers["X-Request-Id"] and response.headers["X-Sandbox"] == "true"
