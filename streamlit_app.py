@@ -13,7 +13,7 @@ from portal.identity import Principal, principal_from_claims, session_expired
 from portal.policy import may_view_screen
 from portal.screens import SCREENS
 from portal.settings import Settings, get_settings
-from portal.startup import check_production
+from portal.startup import UnsafeProductionSettings, check_production
 from portal.ui.gate import auth_section
 from portal.ui.header import render_header
 
@@ -46,7 +46,7 @@ def load_settings() -> Settings | None:
         log.error("refusing to start: %s", exc)
         refuse(str(exc))
         return None
-    except RuntimeError as exc:  # UnsafeProductionSettings
+    except UnsafeProductionSettings as exc:
         log.error("%s", exc)
         refuse(str(exc))
         return None
