@@ -54,6 +54,19 @@ flt = audit.AuditFilter(
     run_id=run_id or None,
 )
 
+if flt.run_id:  # one run's story, readable at a glance (a link from an action's result lands here)
+    with sessions() as session:
+        trail = audit.records_for_run(session, flt.run_id)
+    st.subheader(f"Run `{flt.run_id}`")
+    for record in trail:
+        by = record.actor_email or record.actor_sub
+        extra = f" · HTTP {record.service_status}" if record.service_status is not None else ""
+        extra += f" · request `{record.request_id}`" if record.request_id else ""
+        st.markdown(f"- {record.at:%Y-%m-%d %H:%M:%S} UTC · **{record.event}** → {record.outcome} · "
+                    f"`{record.action}` on `{record.target}` by {by}{extra}")
+    if not trail:
+        st.info("No records for this run.")
+
 # Keyset pagination: a stack of "before" cursors; a new filter starts again at the newest record.
 cursors = st.session_state.setdefault("audit-cursors", {"filter": None, "stack": [None]})
 if cursors["filter"] != flt:
