@@ -45,6 +45,12 @@ class StatsService:
         token = self.collector.receive(doc, time.time())
         return JSONResponse({"statsToken": token})
 
+    def _resolve(self, key: str) -> str:
+        """assumed: the collector links a report to its registered workspace through the bearer token it
+        came with, so its admin API answers by workspace id as well as by uniqueId."""
+        workspace = self.state.fleet.get(key)
+        return workspace.unique_id if workspace is not None else key
+
     def _known(self, unique_id: str) -> None:
         if self.collector.reporter(unique_id) is None and unique_id not in self.collector.posted:
             raise ApiError(404, f"no workspace with uniqueId {unique_id!r} is known to the collector")
@@ -52,7 +58,7 @@ class StatsService:
     @admin
     async def latest(self, request: Request) -> Response:
         """GET /stats/admin/v1/reports/{unique_id}/latest."""
-        unique_id = request.path_params["unique_id"]
+        unique_id = self._resolve(request.path_params["unique_id"])
         found = self.collector.latest(unique_id)
         if found is None:
             raise ApiError(404, f"{unique_id!r} never reported")
@@ -62,7 +68,7 @@ class StatsService:
     @admin
     async def history(self, request: Request) -> Response:
         """GET /stats/admin/v1/reports/{unique_id}/history."""
-        unique_id = request.path_params["unique_id"]
+        unique_id = self._resolve(request.path_params["unique_id"])
         self._known(unique_id)
         items = self.collector.history(unique_id, q_time(request, "since"), q_time(request, "until"))
         return page(request, items, lambda x: x, default_limit=100)
