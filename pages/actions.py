@@ -42,7 +42,7 @@ for run in executor.open_requests(principal):
                 request = ActionRequest(run.action, run.target, json.loads(run.params), runbook_id=run.runbook_id)
                 outcome = run_live(executor, principal, request)
                 if outcome is not None:
-                    show_outcome(outcome)
+                    show_outcome(outcome, executor.registry.get(run.action))
 
 names = [spec.name for spec in offered]
 wanted = st.query_params.get("action")

@@ -18,7 +18,7 @@ from pydantic import ValidationError
 from portal.actions.errors import ActionRefused, ConfirmationMismatch, Denied
 from portal.actions.executor import ActionRequest, Executor, Prepared, RunOutcome
 from portal.actions.registry import UnknownAction
-from portal.actions.spec import Danger, InvalidRequest, fingerprint
+from portal.actions.spec import ActionSpec, Danger, InvalidRequest, fingerprint
 from portal.identity import Principal
 from portal.store.models import ActionRun, RunState
 from portal.ui.forms import render_fields
@@ -85,7 +85,7 @@ def render_action(ctx: Any, principal: Principal, action_name: str, *, prefill: 
             if outcome is not None:
                 memory["outcome"] = outcome
     if isinstance(memory.get("outcome"), RunOutcome):
-        show_outcome(memory["outcome"])
+        show_outcome(memory["outcome"], spec)
         return memory["outcome"]
     return None
 
@@ -203,13 +203,19 @@ def headline(outcome: RunOutcome) -> str:
     return text
 
 
-def show_outcome(outcome: RunOutcome) -> None:
+def show_outcome(outcome: RunOutcome, spec: ActionSpec | None = None) -> None:
     """The result of a run, with where to find it in the audit log."""
     run = outcome.run
     state = RunState(run.state)
     box = st.success if state == RunState.SUCCEEDED else st.info if state in (
         RunState.AWAITING_APPROVAL, RunState.APPROVED) else st.error
     box(headline(outcome), icon=STATE_ICONS.get(state))
+    if state in (RunState.UNKNOWN, RunState.ABANDONED) and spec is not None:
+        if spec.repeat_harmless:
+            st.caption("Running it again is harmless.")
+        else:
+            st.warning("The service may have acted. Check its state before running this again: "
+                       "a repeat is not harmless.", icon=":material/warning:")
     describe_run(run)
 
 

@@ -249,3 +249,18 @@ def test_pages_run_directly_refuse_a_role_below_theirs(portal, sub, page, fake_s
     at.run()
     assert any("You may not open this screen" in e.value for e in at.error)
     assert not [b for b in at.button if b.label in ("Approve", "Run", "Preview")]
+
+
+def test_unknown_outcome_warns_before_a_repeat(portal, fake_service):
+    from portal.clients.errors import ServiceTimeout
+
+    def hang(action: str) -> None:
+        raise ServiceTimeout("fleet", None, None, "POST …: no answer in time; the outcome is unknown")
+
+    fake_service.behaviour = hang
+    at = portal("support", "pages/actions.py", action="workspace.revoke_access_tokens", workspace="ws_3")
+    key = "actions-workspace.revoke_access_tokens"
+    at.button(key=f"FormSubmitter:{key}-form-Preview").click().run()
+    button(at, "Run").click().run()
+    assert "Outcome unknown" in shown(at)
+    assert "Check its state before running this again" in shown(at)
