@@ -44,14 +44,19 @@ def steady_state_navigation(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(PagesManager, "__init__", init)
 
 
-def open_screen(sub: str, screen_id: str, *, query: dict[str, str] | None = None, timeout: float = 60) -> AppTest:
-    """Sign in as `sub`, open one screen through the entrypoint (with URL query parameters), run it."""
+def start_as(sub: str, *, query: dict[str, str] | None = None, timeout: float = 60) -> AppTest:
+    """Sign in as `sub` and run the entrypoint once (its start page), with URL query parameters."""
     at = AppTest.from_file(ENTRYPOINT, default_timeout=timeout)
     at.secrets["auth"] = dict(TEST_AUTH)
     at.user = signed_in_user(sub)
     for name, value in (query or {}).items():
         at.query_params[name] = value
-    at.run()
+    return at.run()
+
+
+def open_screen(sub: str, screen_id: str, *, query: dict[str, str] | None = None, timeout: float = 60) -> AppTest:
+    """Sign in as `sub`, open one screen through the entrypoint (with URL query parameters), run it."""
+    at = start_as(sub, query=query, timeout=timeout)
     at.switch_page(screen_by_id(screen_id).path)
     return at.run()
 
