@@ -1,0 +1,41 @@
+"""Real browser: a support agent finds a customer's workspace, opens it and sends a test push from its page."""
+
+from __future__ import annotations
+
+import pytest
+import requests
+from playwright.sync_api import Page, expect
+
+pytestmark = pytest.mark.browser
+
+
+def test_support_searches_opens_and_sends_a_test_push(page: Page, sign_in, portal_stack) -> None:
+    sandbox = portal_stack.sandbox
+    example = requests.get(f"{sandbox.base_url}/_sandbox/examples", timeout=5).json()
+    workspace = requests.get(f"{sandbox.urls['fleet']}/admin/v1/workspaces/{example['workspace_ids']['pushing']}",
+                             headers={"Authorization": f"Bearer {sandbox.admin_token}"}, timeout=5).json()
+
+    sign_in(page, "support")
+    page.get_by_test_id("stSidebarNav").get_by_role("link", name="Workspaces", exact=True).click()
+    search = page.get_by_label("Find a workspace")
+    search.fill(workspace["contact_email"])
+    search.press("Enter")
+    expect(page.get_by_text(workspace["id"], exact=False).first).to_be_visible()
+    page.get_by_role("button", name="Open").first.click()
+    expect(page.get_by_role("heading", name=workspace["name"])).to_be_visible()
+
+    page.get_by_role("tab", name="Actions").click()
+    page.get_by_text("Send a test push", exact=True).click()
+    page.get_by_role("button", name="Preview").first.click()
+    expect(page.get_by_text("Preview:", exact=False).first).to_be_visible()
+    page.get_by_role("button", name="Run").first.click()
+    expect(page.get_by_text("Succeeded: push.send_test on", exact=False).first).to_be_visible()
+
+    # The gateway's log has the test push, and the workspace's own history shows the portal's run.
+    deliveries = requests.get(f"{sandbox.urls['push']}/admin/v1/deliveries",
+                              params={"workspace_id": workspace["id"], "limit": 5},
+                              headers={"Authorization": f"Bearer {sandbox.admin_token}"}, timeout=5).json()
+    assert any(d["kind"] == "test" for d in deliveries["items"])
+    page.reload()
+    page.get_by_role("tab", name="Portal history").click()
+    expect(page.get_by_text("Source: the portal's audit log", exact=False)).to_be_visible()
