@@ -129,11 +129,17 @@ class ApprovalsMixin:
             assert fresh is not None
             run = expire_if_due(session, fresh, now)
             if run.state == RunState.AWAITING_APPROVAL:
-                run = transition(session, run_id, RunState.AWAITING_APPROVAL, RunState.APPROVED,
-                                 approver_sub=approver.sub, approver_email=approver.email, approved_at=now,
-                                 expires_at=now + self.approval_ttl)
-                audit_run(session, run, AuditEvent.APPROVED, actor=_who(approver),
-                          detail={"run_before": (now + self.approval_ttl).isoformat()})
+                try:
+                    run = transition(session, run_id, RunState.AWAITING_APPROVAL, RunState.APPROVED,
+                                     approver_sub=approver.sub, approver_email=approver.email, approved_at=now,
+                                     expires_at=now + self.approval_ttl)
+                except StaleTransition:  # a concurrent approval (a double click) won; report on it below
+                    reread = session.get(ActionRun, run_id, populate_existing=True)
+                    assert reread is not None
+                    run = reread
+                else:
+                    audit_run(session, run, AuditEvent.APPROVED, actor=_who(approver),
+                              detail={"run_before": (now + self.approval_ttl).isoformat()})
             # Anything else is refused below, after this transaction kept a just-recorded expiry.
         if run.state == RunState.EXPIRED:
             raise ApprovalRefused("the request expired before it was approved; ask for a new one")

@@ -149,8 +149,9 @@ class Executor(ApprovalsMixin):
 
     def _execute(self, run: ActionRun, prepared: Prepared, progress: ProgressCallback | None) -> RunOutcome:
         """Call the handler for a run already recorded as running, then record how it ended."""
+        alive = self._liveness(run.id)
         ctx = RunContext(self.clients, idempotency_key=f"portal-run-{run.id}",
-                         progress=self._progress(run.id, progress),
+                         progress=self._progress(progress, alive), alive=alive,
                          poll_interval=self.poll_interval, poll_timeout=self.poll_timeout)
         state, status, request_id, error, result = RunState.FAILED, None, None, None, None
         detail: dict[str, Any] = {}
@@ -202,16 +203,23 @@ class Executor(ApprovalsMixin):
         self._notify(moved)
         return moved
 
-    def _progress(self, run_id: str, callback: ProgressCallback | None) -> ProgressCallback:
+    def _liveness(self, run_id: str) -> Any:
+        """A callable noting, at most every few seconds, that this process still runs `run_id`."""
         last_beat = time.monotonic()
 
-        def report(percent: int | None, message: str) -> None:
+        def alive() -> None:
             nonlocal last_beat
-            if callback is not None:
-                callback(percent, message)
             if time.monotonic() - last_beat >= _HEARTBEAT_EVERY:
                 heartbeat(self.sessions, run_id)
                 last_beat = time.monotonic()
+
+        return alive
+
+    def _progress(self, callback: ProgressCallback | None, alive: Any) -> ProgressCallback:
+        def report(percent: int | None, message: str) -> None:
+            if callback is not None:
+                callback(percent, message)
+            alive()
 
         return report
 

@@ -55,6 +55,7 @@ def wait_for_operation(ctx: RunContext, operation: Any) -> ActionResult:
             last_progress = (operation.progress, operation.state)
         if time.monotonic() > deadline:
             raise TimeoutError(f"operation {operation.id} still {operation.state} after {ctx.poll_timeout:.0f}s")
+        ctx.alive()
         time.sleep(ctx.poll_interval)
         operation = ctx.clients.hosting.get_operation(operation.id)
     ctx.progress(operation.progress, f"{operation.kind}: {operation.state}")

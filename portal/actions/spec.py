@@ -176,13 +176,17 @@ ProgressCallback = Callable[[int | None, str], None]
 
 
 class RunContext(PreviewContext):
-    """What a handler may use: the clients, the idempotency key for its write, and a progress line."""
+    """What a handler may use: the clients, the idempotency key for its write, a progress line, and
+    `alive()`, which long waits call on every poll so a restarting replica never takes the run for
+    abandoned."""
 
     def __init__(self, clients: Any, *, idempotency_key: str, progress: ProgressCallback,
-                 poll_interval: float = 0.5, poll_timeout: float = 900.0) -> None:
+                 alive: Callable[[], None] | None = None, poll_interval: float = 0.5,
+                 poll_timeout: float = 900.0) -> None:
         super().__init__(clients)
         self.idempotency_key = idempotency_key
         self.progress = progress
+        self.alive = alive or (lambda: None)
         self.poll_interval = poll_interval
         self.poll_timeout = poll_timeout
 

@@ -83,7 +83,9 @@ def render_action(ctx: Any, principal: Principal, action_name: str, *, prefill: 
             _show_preview(prepared)
             outcome = _decide_and_run(executor, principal, request, prepared, key)
             if outcome is not None:
+                # Done with this preview: another run needs a fresh one.
                 memory["outcome"] = outcome
+                memory.pop("prepared", None)
     if isinstance(memory.get("outcome"), RunOutcome):
         show_outcome(memory["outcome"], spec)
         return memory["outcome"]

@@ -399,3 +399,25 @@ def test_run_left_running_by_a_killed_process_is_abandoned_at_next_start(databas
         events = [r.event for r in audit.records_for_run(session, running.id)]
     assert events == ["started", "abandoned"]
     assert restarted.recover_abandoned() == []
+
+
+def test_long_operations_keep_the_heartbeat_fresh(live, clients, people, monkeypatch):
+    monkeypatch.setattr("portal.actions.executor._HEARTBEAT_EVERY", 0.0)
+    ws = running_instance(clients)
+    name = clients.fleet.get_workspace(ws).name
+    beats: list[Any] = []
+    original = live._liveness
+
+    def spy(run_id: str) -> Any:
+        alive = original(run_id)
+
+        def beat() -> None:
+            alive()
+            beats.append(live.get_run(run_id).heartbeat_at)
+
+        return beat
+
+    monkeypatch.setattr(live, "_liveness", spy)
+    outcome = live.submit(people["oncall"], ActionRequest("hosting.restart", ws, {}, confirmation=name))
+    _succeeds(outcome)
+    assert len(beats) >= 5 and beats[-1] > outcome.run.started_at  # polled for ~1.5 s, every 0.1 s
