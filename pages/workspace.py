@@ -89,7 +89,7 @@ def load(key: str, now: datetime) -> tuple[str, dict]:
 
 
 def workspace_page(key: str) -> None:
-    if st.button("Back to search", icon=":material/arrow_back:"):
+    if st.button("Back to search", icon=":material/arrow_back:", key="back-to-search"):
         del st.query_params["workspace"]
         st.rerun()
     now = datetime.now(UTC).replace(second=0, microsecond=0)

@@ -55,6 +55,10 @@ def push_settings(report: StatsReport | None) -> str:
     return ", ".join(parts)
 
 
+def _pushes(count: int) -> str:
+    return f"{count} recent push" + ("" if count == 1 else "es")
+
+
 def failures_by_code(deliveries: Iterable[PushDelivery]) -> dict[int, int]:
     """How many of the given deliveries failed, per HTTP status code (2xx excluded)."""
     return dict(Counter(d.status_code for d in deliveries if not 200 <= d.status_code < 300))
@@ -91,11 +95,11 @@ def signals(
     codes = failures_by_code(deliveries)
     if codes.get(401):
         found.append(Signal("push-401", "critical",
-                            f"{codes[401]} recent pushes refused with 401: the workspace's cloud token is bad."))
+                            f"{_pushes(codes[401])} refused with 401: the workspace's cloud token is bad."))
     if codes.get(406):
-        found.append(Signal("invalid-tokens", "warning", f"{codes[406]} recent pushes to invalid device tokens (406)."))
+        found.append(Signal("invalid-tokens", "warning", f"{_pushes(codes[406])} to invalid device tokens (406)."))
     if codes.get(422):
-        found.append(Signal("push-422", "warning", f"{codes[422]} recent pushes rejected as malformed (422)."))
+        found.append(Signal("push-422", "warning", f"{_pushes(codes[422])} rejected as malformed (422)."))
     if instance is not None and instance.status in {"degraded", "stopped"}:
         found.append(Signal("hosted-down", "critical", f"Hosted instance is {instance.status}."))
     order = {"critical": 0, "warning": 1, "info": 2}

@@ -49,12 +49,15 @@ def header(workspace: Workspace | None, report: StatsReport | None, support: Ver
     st.header(workspace.name)
     st.caption(f"id `{workspace.id}` · uniqueId `{workspace.unique_id}` · {workspace.site_url} · "
                f"contact {workspace.contact_email}")
-    cols = st.columns(5)
-    cols[0].metric("Registration", workspace.registration_state + (" · suspended" if workspace.suspended else ""))
-    cols[1].metric("Plan", workspace.plan)
-    cols[2].metric("Hosting", "cloud-hosted" if workspace.hosted else "self-managed")
-    cols[3].metric("Version", workspace.version, help=support.summary)
-    cols[4].metric("Last sync", _when(workspace.last_sync_at))
+    facts = {
+        "Registration": workspace.registration_state + (" · suspended" if workspace.suspended else ""),
+        "Plan": workspace.plan,
+        "Hosting": "cloud-hosted" if workspace.hosted else "self-managed",
+        "Version": workspace.version,
+        "Last sync": _when(workspace.last_sync_at),
+    }
+    for col, (label, value) in zip(st.columns(len(facts)), facts.items(), strict=True):
+        col.markdown(f":gray[{label}]  \n**{value}**")
     st.caption(f"Support: **{support.summary}** · statistics last received {_when(workspace.last_stats_at)} · "
                f"token issued {_when(workspace.token_issued_at)} · secret expires {_when(workspace.secret_expires_at)}")
 
