@@ -70,7 +70,9 @@ def describe_error(error: Exception) -> str:
 class LiveCache:
     """Process-wide cache of service answers with a time-to-live and last-good fallback."""
 
-    def __init__(self, ttl_seconds: float = 60.0, *, max_workers: int = 32, clock: Callable[[], float] = time.monotonic):
+    def __init__(
+        self, ttl_seconds: float = 60.0, *, max_workers: int = 32, clock: Callable[[], float] = time.monotonic
+    ):
         self.ttl = ttl_seconds
         self._clock = clock
         self._lock = threading.Lock()

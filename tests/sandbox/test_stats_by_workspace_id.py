@@ -6,8 +6,8 @@ import requests
 def test_latest_and_history_by_workspace_id(sandbox):
     headers = {"Authorization": f"Bearer {sandbox.admin_token}"}
     example = requests.get(f"{sandbox.base_url}/_sandbox/examples", timeout=5).json()
-    ws = requests.get(f"{sandbox.urls['fleet']}/admin/v1/workspaces/{example['workspace_ids']['pushing']}", headers=headers,
-                      timeout=5).json()
+    workspace_id = example["workspace_ids"]["pushing"]
+    ws = requests.get(f"{sandbox.urls['fleet']}/admin/v1/workspaces/{workspace_id}", headers=headers, timeout=5).json()
     by_uid = requests.get(f"{sandbox.urls['stats']}/admin/v1/reports/{ws['unique_id']}/latest", headers=headers,
                           timeout=5)
     by_id = requests.get(f"{sandbox.urls['stats']}/admin/v1/reports/{ws['id']}/latest", headers=headers, timeout=5)
