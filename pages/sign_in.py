@@ -20,7 +20,7 @@ except FileNotFoundError:
 
 if not configured:
     st.error("Sign-in is not configured: there is no [auth] section in .streamlit/secrets.toml. "
-             "`make run` writes one for the local identity provider; docs/auth.md explains a real one.")
+             "`make run` writes one for the local identity provider; the README explains how to connect a real one.")
     st.stop()
 
 st.write("Sign in with your company account to continue.")

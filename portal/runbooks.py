@@ -3,7 +3,7 @@
 A runbook is `runbooks/<id>.md`: a `+++` fenced TOML front matter, then a markdown body. Fenced
 blocks with the info string `action` or `view` hold TOML naming a registry action (with its
 parameters) or a live view. Strings may refer to the page's context with `{{ name }}`. The format
-is documented in `docs/runbooks.md`; `portal.runbooks_cli` lints it. No Streamlit here.
+is documented in the README ("Runbooks: markdown that runs"); `portal.runbooks_cli` lints it. No Streamlit here.
 """
 
 from __future__ import annotations

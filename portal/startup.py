@@ -90,7 +90,7 @@ def auth_problems(auth: Mapping[str, Any] | None) -> list[str]:
     """Problems with the `[auth]` section of secrets.toml for a production deployment."""
     if not auth:
         return ["no [auth] section in .streamlit/secrets.toml: production needs single sign-on "
-                "(see docs/auth.md)"]
+                "(see the README: Connecting a real identity provider)"]
     problems = [f"[auth] {key} is missing" for key in REQUIRED_AUTH_KEYS if not auth.get(key)]
     if auth.get("cookie_secret"):
         problems += _cookie_secret_problems(str(auth["cookie_secret"]))

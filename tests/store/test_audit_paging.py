@@ -1,6 +1,6 @@
 """The Audit screen's queries: keyset pages, every filter served by an index (no sort of all
 matches), and exports that walk the whole selection; on 60,000 records (1,000,000 measured by hand,
-see docs/actions.md)."""
+see the README, "Actions and the audit log")."""
 
 from __future__ import annotations
 
