@@ -25,11 +25,12 @@ def test_support_searches_opens_and_sends_a_test_push(page: Page, sign_in, porta
     expect(page.get_by_role("heading", name=workspace["name"])).to_be_visible()
 
     page.get_by_role("tab", name="Actions").click()
-    page.get_by_text("Send a test push", exact=True).click()
-    page.get_by_role("button", name="Preview").first.click()
-    expect(page.get_by_text("Preview:", exact=False).first).to_be_visible()
-    page.get_by_role("button", name="Run").first.click()
-    expect(page.get_by_text("Succeeded: push.send_test on", exact=False).first).to_be_visible()
+    action = page.get_by_test_id("stExpander").filter(has=page.get_by_text("Send a test push", exact=True).first)
+    action.locator("summary").click()
+    action.get_by_role("button", name="Preview").click()
+    expect(action.get_by_text("Preview:", exact=False)).to_be_visible()
+    action.get_by_role("button", name="Run").click()
+    expect(action.get_by_text("Succeeded: push.send_test on", exact=False).first).to_be_visible()
 
     # The gateway's log has the test push, and the workspace's own history shows the portal's run.
     deliveries = requests.get(f"{sandbox.urls['push']}/admin/v1/deliveries",
