@@ -54,3 +54,13 @@ def clean_faults(sandbox) -> Iterator[None]:
     requests.delete(f"{sandbox.base_url}/_sandbox/faults", timeout=5)
     yield
     requests.delete(f"{sandbox.base_url}/_sandbox/faults", timeout=5)
+
+
+@pytest.fixture()
+def clean_streamlit() -> Iterator[None]:
+    """Empty Streamlit caches (the live-data cache and app context live there) and settings read anew."""
+    from tests.support.apptest import reset_streamlit
+
+    reset_streamlit()
+    yield
+    reset_streamlit()

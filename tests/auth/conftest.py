@@ -2,26 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
-import streamlit as st
 from auth_apptest import ENTRYPOINT, TEST_AUTH, steady_state_navigation
 from streamlit.testing.v1 import AppTest
 
-from portal.settings import get_settings
-
 
 @pytest.fixture(autouse=True)
-def _fresh_streamlit_state() -> Iterator[None]:
+def _fresh_streamlit_state(clean_streamlit: None) -> None:
     """Each test starts with empty Streamlit caches and settings read anew from the environment."""
-    st.cache_data.clear()
-    st.cache_resource.clear()
-    get_settings.cache_clear()
-    yield
-    st.cache_data.clear()
-    st.cache_resource.clear()
-    get_settings.cache_clear()
 
 
 @pytest.fixture()

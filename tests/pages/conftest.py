@@ -2,17 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 
-from tests.support.apptest import reset_streamlit, steady_state_navigation
+from tests.support.apptest import steady_state_navigation
 
 
 @pytest.fixture(autouse=True)
-def _screens_against_sandbox(sandbox_settings, clean_faults, monkeypatch, tmp_path) -> Iterator[None]:
+def _screens_against_sandbox(sandbox_settings, clean_faults, clean_streamlit, monkeypatch, tmp_path) -> None:
     steady_state_navigation(monkeypatch)
     monkeypatch.setenv("PORTAL_DATABASE_URL", f"sqlite:///{tmp_path / 'portal.db'}")
-    reset_streamlit()
-    yield
-    reset_streamlit()

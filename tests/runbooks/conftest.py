@@ -2,26 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import streamlit as st
 
-from portal.settings import SERVICES, get_settings
+from portal.settings import SERVICES
 
 
 @pytest.fixture()
-def fresh_streamlit(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+def fresh_streamlit(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, clean_streamlit: None) -> None:
     """Empty Streamlit caches, settings read anew, and a database of the test's own."""
     monkeypatch.setenv("PORTAL_DATABASE_URL", f"sqlite:///{tmp_path / 'portal.db'}")
-    st.cache_data.clear()
-    st.cache_resource.clear()
-    get_settings.cache_clear()
-    yield
-    st.cache_data.clear()
-    st.cache_resource.clear()
-    get_settings.cache_clear()
 
 
 @pytest.fixture()
