@@ -255,9 +255,12 @@ class Executor(ApprovalsMixin):
             run = session.get(ActionRun, gate.run_id) if gate else None
         if run is None:
             return None
-        if RunState(run.state).terminal and (run.finished_at is None
-                                             or utcnow() - run.finished_at >= self.dedupe_window):
+        now = utcnow()
+        if RunState(run.state).terminal and (run.finished_at is None or now - run.finished_at >= self.dedupe_window):
             return None
+        if run.expires_at is not None and run.state in (RunState.AWAITING_APPROVAL, RunState.APPROVED) \
+                and now >= run.expires_at:
+            return None  # past its time limit: expired the next time anyone touches it
         return run
 
     def get_run(self, run_id: str) -> ActionRun | None:

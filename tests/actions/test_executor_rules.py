@@ -280,3 +280,14 @@ def test_everything_above_leaves_an_intact_chain(executor, people, fake_service)
     executor.run_approved(people["oncall"], asked.run.id, {})
     result = audit.verify(executor.sessions)
     assert result.ok and result.checked == 7, result.describe()
+
+
+def test_an_expired_approval_is_not_offered_and_a_new_submission_asks_again(executor, people, fake_service):
+    request = ActionRequest("workspace.rotate_client_secret", "ws_9", {})
+    asked = executor.submit(people["oncall"], request)
+    executor.approval_ttl = timedelta(seconds=-1)
+    executor.approve(people["admin"], asked.run.id)
+    assert executor.prepare(people["oncall"], request).current is None  # the screen offers no "run approved"
+    again = executor.submit(people["oncall"], request)
+    assert again.created and again.state == RunState.AWAITING_APPROVAL and again.run.id != asked.run.id
+    assert executor.get_run(asked.run.id).state == RunState.EXPIRED and fake_service.calls == []
