@@ -256,6 +256,8 @@ class Executor(ApprovalsMixin):
         if run is None:
             return None
         now = utcnow()
+        if run.state in (RunState.REJECTED, RunState.EXPIRED):
+            return None  # never ran: asking again is a new request
         if RunState(run.state).terminal and (run.finished_at is None or now - run.finished_at >= self.dedupe_window):
             return None
         if run.expires_at is not None and run.state in (RunState.AWAITING_APPROVAL, RunState.APPROVED) \

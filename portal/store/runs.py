@@ -114,10 +114,13 @@ def _json_object(text: str) -> dict[str, Any]:
 
 
 def _is_current(run: ActionRun, now: datetime, window: timedelta) -> bool:
-    """Does `run` still stand for its fingerprint: not finished, or finished less than `window` ago?"""
+    """Does `run` still stand for its fingerprint: not finished, or run and finished less than
+    `window` ago? A rejected or expired request never ran, so it never blocks asking again."""
     state = RunState(run.state)
     if not state.terminal:
         return True
+    if state in (RunState.REJECTED, RunState.EXPIRED):
+        return False
     return run.finished_at is not None and now - run.finished_at < window
 
 

@@ -266,9 +266,11 @@ def test_rejected_request_never_runs(executor, people, fake_service):
     assert rejected.state == RunState.REJECTED
     with pytest.raises(ApprovalRefused):
         executor.approve(people["admin2"], asked.run.id)
-    assert executor.submit(people["oncall"], request).state == RunState.REJECTED  # within the window
+    again = executor.submit(people["oncall"], request)  # asking again is a new request, never a run
+    assert again.created and again.state == RunState.AWAITING_APPROVAL and again.run.id != asked.run.id
     assert fake_service.calls == []
-    assert json.loads(records(executor)[-1].detail)["reason"] == "wrong workspace"
+    rejection = [r for r in records(executor) if r.event == "rejected"]
+    assert len(rejection) == 1 and json.loads(rejection[0].detail)["reason"] == "wrong workspace"
 
 
 def test_everything_above_leaves_an_intact_chain(executor, people, fake_service):
