@@ -31,8 +31,11 @@ test-postgres: $(STAMP)
 lint: $(STAMP)
 	$(PY) -m ruff check portal pages tests streamlit_app.py
 
+## Benchmarks at 2,000, 20,000 and 100,000 workspaces (about 10 min): writes benchmarks/RESULTS.md and
+## results.json. Needs PostgreSQL for its rows (PORTAL_BENCH_POSTGRES_URL, default 127.0.0.1:5432/test,
+## where it creates and drops a database of its own). BENCH_ARGS=--quick for a smoke run.
 bench: $(STAMP)
-	$(PY) -m pytest benchmarks -p no:cacheprovider
+	$(PY) -m benchmarks $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) var .pytest_cache
