@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import tempfile
 from collections.abc import Iterator
 
 import pytest
@@ -13,6 +14,10 @@ from portal.settings import SERVICES, Settings
 for _name in list(os.environ):
     if _name.startswith("PORTAL_") and not _name.startswith("PORTAL_TEST_"):
         del os.environ[_name]
+
+# Nothing a test opens may write the developer's var/portal.db: one throwaway database per run.
+_RUN_DIR = tempfile.mkdtemp(prefix="portal-tests-")
+os.environ["PORTAL_DATABASE_URL"] = f"sqlite:///{_RUN_DIR}/portal.db"
 
 SANDBOX_WORKSPACES = 2000
 SANDBOX_SEED = 7

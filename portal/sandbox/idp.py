@@ -41,6 +41,8 @@ DEV_USERS: tuple[DevUser, ...] = (
     DevUser("support", "Sam Support", ("cloud-support",)),
     DevUser("oncall", "Olly Oncall", ("cloud-oncall",)),
     DevUser("admin", "Ada Admin", ("cloud-admins",)),
+    # A second admin, so a two-person action can be requested and approved in development.
+    DevUser("admin2", "Abe Admin", ("cloud-admins",)),
     DevUser("outsider", "Otto Outsider", ()),
 )
 

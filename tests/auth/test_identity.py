@@ -68,6 +68,7 @@ def test_development_users_match_the_issue_table() -> None:
         ("support", "support@example.com", ("cloud-support",)),
         ("oncall", "oncall@example.com", ("cloud-oncall",)),
         ("admin", "admin@example.com", ("cloud-admins",)),
+        ("admin2", "admin2@example.com", ("cloud-admins",)),  # so a two-person request can be approved
         ("outsider", "outsider@example.com", ()),
     ]
 
