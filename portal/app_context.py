@@ -33,11 +33,13 @@ def app_context() -> AppContext:
     dashboards still work and the action screens say why they cannot.
     """
     from portal.actions.capture import recording_session
-    from portal.clients import build_clients
+    from portal.clients import RetryPolicy, build_clients
 
     settings = get_settings()
     # Sessions that let the executor record each answer's status and request id in the audit log.
-    clients = build_clients(settings, session_factory=recording_session)
+    # People wait on these calls: a service asking for a long pause (Retry-After) is retried after at
+    # most 2 s, so a page with a slow or down service still renders within a few seconds.
+    clients = build_clients(settings, session_factory=recording_session, retry=RetryPolicy(max_retry_after=2.0))
     database = executor = error = None
     try:
         from portal.actions.executor import build_executor
