@@ -28,7 +28,7 @@ def search_box() -> None:
     """The search field; results link to the workspace page. `q` lives in the URL so it can be shared."""
     q = st.text_input("Find a workspace", value=st.query_params.get("q", ""),
                       placeholder="name, workspace id, uniqueId, site URL or contact email",
-                      key="workspace-search").strip()
+                      key="workspace-search", live="250ms").strip()  # answers as you type
     if q != st.query_params.get("q", ""):
         st.query_params["q"] = q
     if not q:
