@@ -71,11 +71,13 @@ if totals[SupportStatus.NEWER_UNKNOWN]:
     st.info(f"{totals[SupportStatus.NEWER_UNKNOWN]:,} workspaces run a version newer than the releases file knows; "
             "they are counted as supported until the file is updated.", icon=":material/new_releases:")
 
-cols = st.columns(3)
+cols = st.columns(4)
 for col, (title, dimension, counts) in zip(cols, (
         ("Deploy methods", "deploy_method", summary.by_deploy_method),
         ("Deploy platforms", "deploy_platform", summary.by_deploy_platform),
-        ("Registration", "registration_state", summary.by_registration_state)), strict=True):
+        ("Registration", "registration_state", summary.by_registration_state),
+        ("Hosting", "hosting", {"cloud-hosted": summary.hosted, "self-managed": summary.self_managed})),
+        strict=True):
     with col:
         st.subheader(title)
         clickable(charts.horizontal_counts(counts, label="workspaces"), f"chart-{dimension}", dimension, axis="y")

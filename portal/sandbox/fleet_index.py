@@ -43,11 +43,13 @@ class _Column:
         return self.codes_of.setdefault(value, len(self.codes_of))
 
     def mask(self, value: str) -> np.ndarray:
-        """Rows whose value equals `value`."""
-        code = self.codes_of.get(value)
-        if code is None:
+        """Rows whose value equals `value`, or any of its comma-separated values (`7.10,7.9`)."""
+        codes = [self.codes_of[v] for v in value.split(",") if v in self.codes_of]
+        if not codes:
             return np.zeros(len(self.codes), dtype=bool)
-        return self.codes == code
+        if len(codes) == 1:
+            return self.codes == codes[0]
+        return np.isin(self.codes, np.array(codes, dtype=np.int32))
 
     def set(self, index: int, value: str) -> None:
         self.codes[index] = self._code(value)

@@ -59,3 +59,24 @@ def test_push_health_time_range_from_the_url():
     assert "Deliveries (last week)" in texts(at)
     bad = open_screen("support", "push", query={"range": "fortnight"})
     assert "range must be one of" in texts(bad)
+
+
+@pytest.mark.parametrize(("value", "field"), [("cloud-hosted", "hosted"), ("self-managed", "self_managed")])
+def test_fleet_drill_down_by_hosting(sandbox, value, field):
+    summary = requests.get(f"{sandbox.urls['fleet']}/admin/v1/summary", timeout=5,
+                           headers={"Authorization": f"Bearer {sandbox.admin_token}"}).json()
+    at = open_screen("lead", "fleet", query={"drill": "hosting", "value": value})
+    assert f"{summary[field]:,} workspaces · Hosting: {value}" in texts(at)
+    assert set(at.dataframe[-1].value["hosted"]) == {field == "hosted"}
+
+
+def test_fleet_drill_down_by_support_status_matches_the_chart(sandbox):
+    from portal import charts
+    from portal.releases import SupportStatus, load_catalog
+
+    summary = requests.get(f"{sandbox.urls['fleet']}/admin/v1/summary", timeout=5,
+                           headers={"Authorization": f"Bearer {sandbox.admin_token}"}).json()
+    expected = charts.counts_by_support_status(summary["by_minor"], load_catalog())[SupportStatus.OUT_OF_SUPPORT]
+    at = open_screen("lead", "fleet", query={"drill": "support", "value": "out_of_support"})
+    assert f"{expected:,} workspaces · Support status: out_of_support" in texts(at)
+    assert set(at.dataframe[-1].value["support"]) == {"Out of support"}
