@@ -28,8 +28,9 @@ from portal.store.models import AuditRecord
 
 TARGET_MS = 200.0
 PAGE_SIZE = 50  # pages/audit.py
-_HALF = audit_seed.START + audit_seed.SPAN / 2
-_EARLY = audit_seed.START + timedelta(days=20)
+_OLDEST = audit_seed.START
+_HALF = _OLDEST + audit_seed.SPAN / 2
+_EARLY = _OLDEST + timedelta(days=20)
 # The screen's filters alone and combined; its From/To date inputs give whole days (To inclusive).
 FILTERS: dict[str, AuditFilter] = {
     "actor (sub)": AuditFilter(actor="person07"),
@@ -44,7 +45,10 @@ FILTERS: dict[str, AuditFilter] = {
     "From–To: one week, six months back": AuditFilter(since=_HALF, until=_HALF + timedelta(days=7)),
     "From–To: one month, eleven months back": AuditFilter(since=_EARLY, until=_EARLY + timedelta(days=30)),
     "To only: six months back": AuditFilter(until=_HALF),
-    "From only: a day with no records yet": AuditFilter(since=audit_seed.START + audit_seed.SPAN + timedelta(days=1)),
+    "From only: a day with no records yet": AuditFilter(since=_OLDEST + audit_seed.SPAN + timedelta(days=1)),
+    "From–To: one quarter, the oldest": AuditFilter(since=_OLDEST, until=_OLDEST + timedelta(days=90)),
+    "actor, rare + one month, eleven months back": AuditFilter(actor="person59", since=_EARLY,
+                                                               until=_EARLY + timedelta(days=30)),
 }
 
 
@@ -118,12 +122,13 @@ def measure(config: Config, backend: str, url: str) -> Row:
         finally:
             reference_engine.dispose()
     worst = max(results, key=lambda name: results[name]["indexed"].value)
-    figure = Measure(f"audit.page(filter, limit={PAGE_SIZE}), slowest filter: {worst}", "ms",
-                     results[worst]["indexed"].samples)
-    ref = Measure(f"the same statement, no index usable: {worst}", "ms", results[worst]["scan"].samples)
+    figure = Measure(f"`audit.page(session, filter, limit={PAGE_SIZE})` as the Audit screen calls it, for the "
+                     f"slowest of {len(FILTERS)} filters (named in Details)", "ms", results[worst]["indexed"].samples)
+    ref = Measure("the same statement and filter with no index usable (a full scan)", "ms",
+                  results[worst]["scan"].samples)
     ratio = ref.value / figure.value
     details: dict[str, Any] = {
-        "records": config.audit_records, "load_seconds": round(load_seconds, 1),
+        "slowest_filter": worst, "records": config.audit_records, "load_seconds": round(load_seconds, 1),
         "filters_within_target": f"{sum(r['indexed'].value <= TARGET_MS for r in results.values())} of {len(results)}",
         "hash_chain": "not valid (placeholder hashes; this row measures queries, not verify)",
         "filters": {name: {"first_page_ms": r["indexed"].value, "unindexed_scan_ms": r["scan"].value,

@@ -39,11 +39,12 @@ def measure(config: Config, sandbox: SandboxProcess, workdir: Path) -> Row:
     finally:
         clients.close()
     figure = Measure("AppTest run of the page, data cached", "s", page)
-    ref = Measure(f"fetch all {sandbox.workspaces:,} records (pages of {PAGE_SIZE}) + aggregate", "s", reference)
+    ref = Measure(f"fetch every workspace record through the client (pages of {PAGE_SIZE}) and aggregate "
+                  "in Python", "s", reference)
     speedup = ref.value / figure.value
     ok = figure.value <= TARGET_SECONDS and speedup >= TARGET_SPEEDUP
     return Row(1, "fleet_warm", "Fleet overview page, warm cache", scope_for(sandbox.workspaces), figure, ref,
                speedup, times_faster(speedup),
                Target(f"≤ {TARGET_SECONDS} s and ≥ {TARGET_SPEEDUP:g}× faster at 100k",
                       at_target_size(sandbox.workspaces, ok)),
-               {"service_calls_during_warm_runs": calls_while_warm})
+               {"service_calls_during_warm_runs": calls_while_warm, "records_fetched_by_reference": numbers["total"]})

@@ -90,7 +90,9 @@ def render(payload: dict[str, Any]) -> str:
         f"Measured {payload['generated_at']} (UTC) at commit `{m['commit']}` in {payload['duration_s'] / 60:.1f} min.",
         f"Machine: {m['cpu']}, {m['cores']} cores, {m['memory_gb']} GB RAM; {m['os']}; Python {m['python']}, "
         f"Streamlit {m['streamlit']}, SQLite {m['sqlite']}"
-        + (f", {payload['postgres_version'].split(' on ')[0]}" if payload.get("postgres_version") else "") + ".",
+        + (f", {payload['postgres_version'].split(' on ')[0]}" if payload.get("postgres_version") else "") + ". "
+        f"Load average (1 min) {payload['load_average'][0]:.2f} at the start, {payload['load_average'][1]:.2f} "
+        "at the end: other work on the machine inflates the figures, not the ratios.",
         "",
         "Every figure is a median over repeated runs; its reference was measured in the same run, "
         "interleaved with it, so the ratio holds on a noisy machine.",
@@ -145,7 +147,7 @@ def render(payload: dict[str, Any]) -> str:
 
 def _plain(value: Any) -> str:
     if isinstance(value, float):
-        return f"{value:,.1f}"
+        return f"{value:,.2f}" if abs(value) < 10 else f"{value:,.1f}"
     if isinstance(value, dict):
         if "median" in value:
             return _figure(value)

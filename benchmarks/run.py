@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import sys
 import tempfile
@@ -72,7 +73,7 @@ class Backends:
 def run(config: Config, keys: list[str] | None = None) -> dict[str, Any]:
     """Measure every row (or those in `keys`); the results as the JSON file holds them."""
     wanted = set(keys or ALL_KEYS)
-    started, began = time.perf_counter(), datetime.now(UTC)
+    started, began, load = time.perf_counter(), datetime.now(UTC), os.getloadavg()[0]
     workdir = Path(tempfile.mkdtemp(prefix="portal-bench-"))
     results: list[Result] = []
     backends = Backends(config, workdir)
@@ -100,7 +101,7 @@ def run(config: Config, keys: list[str] | None = None) -> dict[str, Any]:
         shutil.rmtree(workdir, ignore_errors=True)
     results.sort(key=lambda r: r.number)  # stable: sizes and backends keep their order
     return {"generated_at": began.isoformat(timespec="seconds"),
-            "duration_s": round(time.perf_counter() - started, 1),
+            "duration_s": round(time.perf_counter() - started, 1), "load_average": [load, os.getloadavg()[0]],
             "postgres_version": backends.postgres_version, "rows": [r.to_json() for r in results]}
 
 
