@@ -69,3 +69,24 @@ def clean_streamlit() -> Iterator[None]:
     reset_streamlit()
     yield
     reset_streamlit()
+
+
+@pytest.fixture()
+def database_url(tmp_path) -> Iterator[str]:
+    """An empty database of the test's own: a PostgreSQL schema when PORTAL_TEST_DATABASE_URL is set, else SQLite."""
+    from portal.store.testing import temporary_database_url
+
+    with temporary_database_url(tmp_path) as url:
+        yield url
+
+
+@pytest.fixture()
+def database(database_url: str) -> Iterator[object]:
+    """That database, migrated to head (portal.store.Database)."""
+    from portal.store.db import open_database
+
+    db = open_database(database_url)
+    try:
+        yield db
+    finally:
+        db.dispose()

@@ -114,8 +114,8 @@ class ApprovalsMixin:
             return RunOutcome(current, False, prepared.preview)
         return self._execute(started, prepared, progress)
 
-    def approve(self, approver: Principal, run_id: str) -> ActionRun:
-        """Approve a pending request; the requester may then run it until the approval expires."""
+    def _request_for(self, approver: Principal, run_id: str) -> ActionRun:
+        """The request `approver` may decide on; a refusal (e.g. their own request) is recorded first."""
         run = self.get_run(run_id)
         if run is None:
             raise ApprovalRefused(f"no request {run_id}")
@@ -123,6 +123,11 @@ class ApprovalsMixin:
         if not decision.allowed:
             self._record_refusal(approver, run, decision.reason, AuditEvent.APPROVAL_DENIED)
             raise ApprovalRefused(decision.reason)
+        return run
+
+    def approve(self, approver: Principal, run_id: str) -> ActionRun:
+        """Approve a pending request; the requester may then run it until the approval expires."""
+        run = self._request_for(approver, run_id)
         now = utcnow()
         with transaction(self.sessions) as session:
             fresh = session.get(ActionRun, run_id, populate_existing=True)
@@ -150,13 +155,7 @@ class ApprovalsMixin:
 
     def reject(self, approver: Principal, run_id: str, reason: str) -> ActionRun:
         """Refuse a pending request (an admin other than the requester), saying why."""
-        run = self.get_run(run_id)
-        if run is None:
-            raise ApprovalRefused(f"no request {run_id}")
-        decision = policy.may_approve(approver, requested_by=run.actor_sub)
-        if not decision.allowed:
-            self._record_refusal(approver, run, decision.reason, AuditEvent.APPROVAL_DENIED)
-            raise ApprovalRefused(decision.reason)
+        run = self._request_for(approver, run_id)
         note = (reason or "").strip()[:500] or "no reason given"
         with transaction(self.sessions) as session:
             try:

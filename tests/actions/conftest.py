@@ -4,10 +4,9 @@ stand-in for the services (fast, for the executor's rules) and the real sandbox 
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -25,23 +24,7 @@ from portal.actions.spec import (
     TargetKind,
 )
 from portal.identity import Principal
-from portal.store.db import Database, open_database
-from portal.store.testing import temporary_database_url
-
-
-@pytest.fixture()
-def database_url(tmp_path: Path) -> Iterator[str]:
-    with temporary_database_url(tmp_path) as url:
-        yield url
-
-
-@pytest.fixture()
-def database(database_url: str) -> Iterator[Database]:
-    db = open_database(database_url)
-    try:
-        yield db
-    finally:
-        db.dispose()
+from portal.store.db import Database
 
 
 def make_principal(sub: str, role: str | None) -> Principal:
