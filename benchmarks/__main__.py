@@ -1,13 +1,15 @@
 """`python -m benchmarks` (what `make bench` runs): measure, then write RESULTS.md and results.json.
 
 Options: `--quick` (the smoke test's sizes and repeats), `--rows KEY...` (a subset while
-investigating), `--postgres-url URL|none`, `--out DIR`. Exits 1 when a row could not be measured.
+investigating), `--postgres-url URL|none`, `--out DIR`, `--report-only` (re-render RESULTS.md from
+results.json). Exits 1 when a row could not be measured.
 """
 
 from __future__ import annotations
 
 import argparse
 import dataclasses
+import json
 import os
 import sys
 from pathlib import Path
@@ -28,11 +30,16 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--postgres-url", default=os.environ.get("PORTAL_BENCH_POSTGRES_URL", DEFAULT_POSTGRES_URL),
                         help="admin URL; the run creates and drops a database of its own ('none' skips)")
     parser.add_argument("--out", type=Path, default=HERE, help="where RESULTS.md and results.json go")
+    parser.add_argument("--report-only", action="store_true",
+                        help="measure nothing: render RESULTS.md again from the results.json in --out")
     return parser.parse_args(argv)
 
 
 def main(argv: list[str]) -> int:
     args = parse_args(argv)
+    if args.report_only:
+        write(json.loads((args.out / "results.json").read_text()), args.out)
+        return 0
     postgres = None if args.postgres_url.lower() == "none" else args.postgres_url
     config = Config.quick(postgres) if args.quick else Config(postgres_url=postgres)
     if args.sizes:

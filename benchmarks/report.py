@@ -134,7 +134,7 @@ def render(payload: dict[str, Any]) -> str:
                       "  |---|---|---|---|---|---|"]
             for name, f in filters.items():
                 lines.append(f"  | {name} | {quantity(f['first_page_ms'], 'ms')} | "
-                             f"{quantity(f['unindexed_scan_ms'], 'ms')} | {f['speedup']:,.0f}× | "
+                             f"{quantity(f['unindexed_scan_ms'], 'ms')} | {_times(f['speedup'])} | "
                              f"{f['records_on_page']} | `{f['plan'][:160]}` |")
             lines.append("")
     c = payload["config"]
@@ -143,6 +143,10 @@ def render(payload: dict[str, Any]) -> str:
               f"memory runs); {c['search_samples']} searches per size; {c['action_runs']} action runs per "
               f"database; {c['audit_records']:,} audit records; seed {c['seed']}. Raw samples: `results.json`."]
     return "\n".join(lines)
+
+
+def _times(ratio: float) -> str:
+    return f"{ratio:,.1f}×" if ratio < 10 else f"{ratio:,.0f}×"
 
 
 def _plain(value: Any) -> str:
