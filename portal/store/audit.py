@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import String, select, update
+from sqlalchemy import String, func, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from portal.store.models import GENESIS_HASH, AuditHead, AuditRecord, utcnow
@@ -91,11 +91,18 @@ def append(
     head = session.execute(
         select(AuditHead.seq, AuditHead.hash).where(AuditHead.id == 1).with_for_update()
     ).one()
+    # `at` never goes backwards as `seq` grows (even across replicas' clocks), so a time range is a
+    # seq range: the Audit screen's date filters page by seq like every other filter (see `page`).
+    now = fields.get("at") or utcnow()
+    if head.seq > 0:
+        previous = session.execute(select(AuditRecord.at).where(AuditRecord.seq == head.seq)).scalar()
+        if previous is not None and previous > now:
+            now = previous
     values: dict[str, Any] = {
         "actor_email": "", "actor_roles": "", "target": "", "target_kind": "", "preview": "",
         **fields,
         "seq": head.seq + 1,
-        "at": fields.get("at") or utcnow(),
+        "at": now,
         "event": event,
         "outcome": outcome,
         "actor_sub": actor_sub,
@@ -210,10 +217,33 @@ class AuditPage:
     next_before: int | None
 
 
+def _seq_bounds(session: Session, flt: AuditFilter) -> tuple[int | None, int | None]:
+    """The seq range holding every record with `at` in [since, until): two probes of the `at` index.
+
+    Exact because `append` never lets `at` go backwards; (1, 0) when no record can match.
+    """
+    lo = hi = None
+    if flt.since:
+        first = select(func.min(AuditRecord.at)).where(AuditRecord.at >= flt.since).scalar_subquery()
+        lo = session.execute(select(func.min(AuditRecord.seq)).where(AuditRecord.at == first)).scalar()
+        if lo is None:
+            return 1, 0
+    if flt.until:
+        last = select(func.max(AuditRecord.at)).where(AuditRecord.at < flt.until).scalar_subquery()
+        hi = session.execute(select(func.max(AuditRecord.seq)).where(AuditRecord.at == last)).scalar()
+        if hi is None:
+            return 1, 0
+    return lo, hi
+
+
 def page(session: Session, flt: AuditFilter, *, before: int | None = None, limit: int = 50) -> AuditPage:
     """Records matching `flt` with seq < `before`, newest first: keyset pagination (no OFFSET),
     so page 20,000 costs what page 1 costs."""
     conditions = _conditions(flt)
+    if flt.since or flt.until:
+        lo, hi = _seq_bounds(session, flt)
+        conditions += [AuditRecord.seq >= lo] if lo is not None else []
+        conditions += [AuditRecord.seq <= hi] if hi is not None else []
     if before is not None:
         conditions.append(AuditRecord.seq < before)
     statement = select(AuditRecord).where(*conditions).order_by(AuditRecord.seq.desc()).limit(limit + 1)

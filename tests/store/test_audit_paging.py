@@ -99,3 +99,29 @@ def test_export_walks_every_match_in_batches(big: Database) -> None:
     exported = list(audit.iter_matching(big.sessions, flt, batch=5))
     assert len(exported) == COUNT // 5000
     assert len({r.seq for r in exported}) == len(exported)
+
+
+@pytest.mark.db
+def test_time_never_goes_backwards_so_a_date_range_is_a_seq_range(database) -> None:
+    """A record appended with an earlier clock (another replica) takes the previous record's time, and
+    date filters page exactly the records in [since, until)."""
+    from datetime import UTC, datetime, timedelta
+
+    from portal.store.audit import AuditFilter, append, page
+    from portal.store.db import transaction
+
+    base = datetime(2026, 11, 1, tzinfo=UTC)
+    clocks = [base + timedelta(hours=h) for h in (0, 1, 2, 1.5, 3, 4)]  # the fourth clock is behind
+    for at in clocks:
+        with transaction(database.sessions) as session:
+            append(session, event="denied", outcome="denied", actor_sub="x", action="push.send_test", at=at)
+    with database.sessions() as session:
+        everything = page(session, AuditFilter(), limit=10).records
+        times = [r.at for r in sorted(everything, key=lambda r: r.seq)]
+        assert times == sorted(times)
+        assert times[3] == base + timedelta(hours=2)
+        window = page(session, AuditFilter(since=base + timedelta(hours=1), until=base + timedelta(hours=3)),
+                      limit=10).records
+        assert sorted(r.seq for r in window) == [2, 3, 4]
+        assert page(session, AuditFilter(since=base + timedelta(days=9)), limit=10).records == []
+        assert page(session, AuditFilter(until=base), limit=10).records == []
