@@ -29,7 +29,7 @@ test-postgres: $(STAMP)
 		$(PY) -m pytest -m db
 
 lint: $(STAMP)
-	$(PY) -m ruff check portal pages tests streamlit_app.py
+	$(PY) -m ruff check portal pages tests benchmarks streamlit_app.py
 
 ## Benchmarks at 2,000, 20,000 and 100,000 workspaces (about 10 min): writes benchmarks/RESULTS.md and
 ## results.json. Needs PostgreSQL for its rows (PORTAL_BENCH_POSTGRES_URL, default 127.0.0.1:5432/test,
