@@ -29,6 +29,8 @@ def test_main_screens_render(page: Page, sign_in, portal_stack, tmp_path: Path) 
         ("runbooks", f"/runbooks?runbook=push-invalid-token-storm&workspace={example['with_invalid_tokens']}",
          "Storm of 406 invalid device tokens"),
         ("hosting", "/hosting", "Cloud hosting"),
+        ("actions", f"/actions?action=push.resend&workspace={example['with_invalid_tokens']}", "Actions"),
+        ("audit", "/audit", "Audit log"),
     ]
     for name, path, heading in screens:
         page.goto(path)
