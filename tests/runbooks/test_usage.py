@@ -36,9 +36,10 @@ def test_usage_counts_final_outcomes_per_action_for_one_runbook(database):
     record(database, "started", "workspace.revoke_access_tokens", "rb-a", day.replace(hour=2))
     record(database, "failed", "workspace.revoke_access_tokens", "rb-a", day.replace(hour=2))
     record(database, "denied", "push.purge_invalid_tokens", "rb-a", day.replace(hour=3))
+    # The log's time never goes backwards along its sequence (audit.append), so append in time order.
+    record(database, "approval_requested", "workspace.rotate_client_secret", "rb-a", day.replace(hour=4))
     record(database, "succeeded", "push.send_test", "rb-b", day.replace(hour=9))
     record(database, "succeeded", "push.send_test", None, day.replace(hour=10))
-    record(database, "approval_requested", "workspace.rotate_client_secret", "rb-a", day.replace(hour=4))
     with database.sessions() as session:
         usages = runbook_usage(session, ["rb-a", "rb-b", "rb-never"])
     usage, unused = usages["rb-a"], usages["rb-never"]
