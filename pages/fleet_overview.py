@@ -85,7 +85,7 @@ for col, (title, dimension, counts) in zip(cols, (
 left, right = st.columns([2, 1])
 with left:
     st.subheader("Growth")
-    st.plotly_chart(charts.growth(summary.created_by_month), width="stretch")
+    clickable(charts.growth(summary.created_by_month), "chart-growth", "created_month")
 with right:
     st.subheader("Statistics reporting")
     if stats.value is not None:

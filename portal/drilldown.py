@@ -23,6 +23,7 @@ DIMENSIONS: dict[str, str] = {
     "registration_state": "Registration",
     "hosting": "Hosting",
     "silent": "Statistics silent > 48 h",
+    "created_month": "Created in month",
 }
 CSV_LIMIT = 20_000  # rows per export: beyond that, narrow the filter (the service pages lazily)
 CSV_COLUMNS = ("id", "unique_id", "name", "site_url", "contact_email", "version", "deploy_method", "deploy_platform",

@@ -11,7 +11,7 @@ from portal.clients.models import FleetSummary, Workspace, WorkspaceOperation
 # Filters `GET /admin/v1/workspaces` accepts besides q/limit/cursor (docs/service-contract.md).
 WORKSPACE_FILTERS: frozenset[str] = frozenset({
     "version", "minor", "deploy_method", "deploy_platform", "hosted", "registration_state",
-    "stats_silent_hours",
+    "stats_silent_hours", "created_month",
 })
 
 

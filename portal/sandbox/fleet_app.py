@@ -65,7 +65,7 @@ class FleetService:
     async def list_workspaces(self, request: Request) -> Response:
         """GET /fleet/admin/v1/workspaces."""
         filters: dict[str, object] = {}
-        for name in ("version", "minor", "deploy_method", "deploy_platform"):
+        for name in ("version", "minor", "deploy_method", "deploy_platform", "created_month"):
             value = q_str(request, name)
             if value is not None:
                 filters[name] = value

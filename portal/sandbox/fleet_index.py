@@ -20,7 +20,7 @@ from portal.sandbox._releases import parse_version
 from portal.sandbox.fleet_data import HOUR, Workspace
 
 FILTERS = ("version", "minor", "deploy_method", "deploy_platform", "hosted", "registration_state",
-           "stats_silent_hours")
+           "stats_silent_hours", "created_month")
 
 
 def _version_key(text: str) -> tuple[int, ...]:
@@ -76,6 +76,7 @@ class Fleet:
         self.columns = {name: _Column(getattr(w, name) for w in workspaces)
                         for name in ("version", "deploy_method", "deploy_platform", "registration_state")}
         self.columns["minor"] = _Column(w.minor for w in workspaces)
+        self.columns["created_month"] = _Column(_month(w.created_at) for w in workspaces)
         self.hosted_mask = np.array([w.hosted for w in workspaces], dtype=bool)
         self.generation = 0  # bumped by every mutation that can change a filter's answer
         self._cache: OrderedDict[tuple[object, ...], np.ndarray] = OrderedDict()

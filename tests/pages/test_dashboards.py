@@ -80,3 +80,11 @@ def test_fleet_drill_down_by_support_status_matches_the_chart(sandbox):
     at = open_screen("lead", "fleet", query={"drill": "support", "value": "out_of_support"})
     assert f"{expected:,} workspaces · Support status: out_of_support" in texts(at)
     assert set(at.dataframe[-1].value["support"]) == {"Out of support"}
+
+
+def test_fleet_drill_down_by_month_created_matches_the_growth_chart(sandbox):
+    summary = requests.get(f"{sandbox.urls['fleet']}/admin/v1/summary", timeout=5,
+                           headers={"Authorization": f"Bearer {sandbox.admin_token}"}).json()
+    month, count = max(summary["created_by_month"].items(), key=lambda kv: kv[1])
+    at = open_screen("lead", "fleet", query={"drill": "created_month", "value": month})
+    assert f"{count:,} workspaces · Created in month: {month}" in texts(at)
