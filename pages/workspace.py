@@ -74,17 +74,13 @@ def workspace_requests(key: str, now: datetime) -> list[Request]:
 
 
 def load(key: str, now: datetime) -> tuple[str, dict]:
-    """All of a workspace's data. A link may carry the uniqueId: then ask again with the workspace id."""
+    """All of a workspace's data. A link may carry the uniqueId: then ask again with the workspace id (the
+    collector answers by either, docs/service-contract.md; the other services know the workspace id)."""
     data = dict(fetch_all(workspace_requests(key, now), refresh_key="workspace-refresh"))
     workspace = data[("ws", key)].value
     if workspace is not None and workspace.id != key:
         data.update(fetch_all(workspace_requests(workspace.id, now), refresh_key="workspace-refresh-id"))
         key = workspace.id
-    if workspace is not None and data[("stats-latest", key)].not_found and workspace.unique_id != key:
-        # A collector that indexes reports by uniqueId only (the public field): ask by uniqueId.
-        for name, live in fetch_all(workspace_requests(workspace.unique_id, now)[1:3],
-                                    refresh_key="workspace-refresh-stats").items():
-            data[(name[0], key)] = live
     return key, data
 
 

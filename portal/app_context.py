@@ -18,7 +18,6 @@ log = logging.getLogger("portal")
 class AppContext:
     settings: Settings
     clients: Any  # portal.clients.Clients
-    extras: dict[str, Any]
     database: Any = None  # portal.store.Database; None when it could not be opened
     executor: Any = None  # portal.actions.executor.Executor; None without a database
     database_error: str | None = field(default=None)
@@ -53,5 +52,5 @@ def app_context() -> AppContext:
     except Exception as exc:  # the dashboards must not depend on the portal's own database
         log.exception("portal database unavailable")
         error = f"{type(exc).__name__}: {exc}"
-    return AppContext(settings=settings, clients=clients, extras={}, database=database, executor=executor,
+    return AppContext(settings=settings, clients=clients, database=database, executor=executor,
                       database_error=error)
