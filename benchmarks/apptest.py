@@ -10,35 +10,15 @@ import logging
 import os
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from pathlib import Path
 
 from streamlit import logger as streamlit_logger
 from streamlit.testing.v1 import AppTest
 
-from portal.sandbox.idp import signed_in_user
+from portal.sandbox import apptest as shared
+from portal.sandbox.apptest import reset_streamlit
 from portal.screens import screen_by_id
 
-ROOT = Path(__file__).resolve().parents[1]
-ENTRYPOINT = str(ROOT / "streamlit_app.py")
-# Only AppTest reads this: nothing is ever fetched from these addresses.
-APPTEST_AUTH = {
-    "redirect_uri": "http://localhost:8501/oauth2callback",
-    "cookie_secret": "bench-cookie-secret-0123456789-abcdefghijkl",
-    "client_id": "cloud-ops-portal-bench",
-    "client_secret": "bench-client-secret",
-    "server_metadata_url": "http://127.0.0.1:9/.well-known/openid-configuration",
-}
-
-
-def reset_streamlit() -> None:
-    """Empty Streamlit's caches (the live-data cache and the app context live in cache_resource)."""
-    import streamlit as st
-
-    from portal.settings import get_settings
-
-    st.cache_data.clear()
-    st.cache_resource.clear()
-    get_settings.cache_clear()
+__all__ = ["check", "open_screen", "portal_environment", "reset_streamlit"]
 
 
 @contextmanager
@@ -50,12 +30,8 @@ def portal_environment(env: Mapping[str, str]) -> Iterator[None]:
     original_init = PagesManager.__init__
     original_flag = PagesManager.uses_pages_directory
 
-    def init(self: PagesManager, *args: object, **kwargs: object) -> None:
-        original_init(self, *args, **kwargs)
-        PagesManager.uses_pages_directory = False  # as once a session has called st.navigation
-
     os.environ.update(env)
-    PagesManager.__init__ = init  # type: ignore[method-assign]
+    PagesManager.__init__ = shared.steady_navigation_init(original_init)  # type: ignore[method-assign]
     level = streamlit_logger._global_log_level
     streamlit_logger.set_log_level(logging.ERROR)  # AppTest's "no runtime" notices, on every run
     reset_streamlit()
@@ -76,14 +52,7 @@ def portal_environment(env: Mapping[str, str]) -> Iterator[None]:
 def open_screen(sub: str, screen_id: str, *, query: Mapping[str, str] | None = None,
                 timeout: float = 120) -> AppTest:
     """Sign in as `sub`, open one screen through the entrypoint, run it once (untimed warm-up)."""
-    at = AppTest.from_file(ENTRYPOINT, default_timeout=timeout)
-    at.secrets["auth"] = dict(APPTEST_AUTH)
-    at.user = signed_in_user(sub)
-    for name, value in (query or {}).items():
-        at.query_params[name] = value
-    at.run()
-    at.switch_page(screen_by_id(screen_id).path)
-    at.run()
+    at = shared.open_screen(sub, screen_id, query=query, timeout=timeout)
     check(at, screen_id)
     return at
 
