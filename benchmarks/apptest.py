@@ -14,9 +14,9 @@ from contextlib import contextmanager
 from streamlit import logger as streamlit_logger
 from streamlit.testing.v1 import AppTest
 
-from portal.sandbox import apptest as shared
-from portal.sandbox.apptest import reset_streamlit
 from portal.screens import screen_by_id
+from portal_dev import apptest as shared
+from portal_dev.apptest import reset_streamlit
 
 __all__ = ["check", "open_screen", "portal_environment", "reset_streamlit"]
 

@@ -13,8 +13,8 @@ from typing import Any
 import requests
 
 from benchmarks.harness import rss_mb
-from portal.sandbox.server import wait_healthy
 from portal.settings import SERVICES, Settings
+from portal_dev.sandbox.server import wait_healthy
 
 ROOT = Path(__file__).resolve().parents[1]
 START_TIMEOUT = 180.0

@@ -48,12 +48,10 @@ def redacted(values: Mapping[str, Any]) -> dict[str, str]:
 
 
 def effective_settings(settings: Settings) -> dict[str, str]:
-    """`redacted` settings, with each service's URL as actually used (the sandbox's when unset)."""
+    """`redacted` settings; an unset service says so (in development that service is not configured)."""
     values = settings.model_dump()
     shown = redacted(values)
     for service in SERVICES:
         if not values.get(f"{service}_url"):
-            shown[f"{service}_url"] = f"{settings.service_url(service)} (sandbox, development default)"
-        if not values.get(f"{service}_token"):
-            shown[f"{service}_token"] = f"{MASK} (sandbox, development default)"
+            shown[f"{service}_url"] = "not set: this service is not configured"
     return shown

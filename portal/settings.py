@@ -10,23 +10,14 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 SERVICES: tuple[str, ...] = ("fleet", "push", "stats", "marketplace", "hosting")
 
-# Where `python -m portal dev` and `make run` start the sandbox; development defaults point here.
-SANDBOX_HOST = "127.0.0.1"
-SANDBOX_PORT = 8610
-SANDBOX_ADMIN_TOKEN = "sandbox-admin-token"  # noqa: S105 - the sandbox only, refused in production
-
-
-def sandbox_url(service: str, host: str = SANDBOX_HOST, port: int = SANDBOX_PORT) -> str:
-    """Base URL of one service inside a sandbox listening on host:port."""
-    return f"http://{host}:{port}/{service}"
-
 
 class SettingsError(ValueError):
     """A setting is missing or unsafe; the message names the variable."""
 
 
 class Settings(BaseSettings):
-    """Typed configuration; unset service URLs mean "the local sandbox" in development only."""
+    """Typed configuration. Production needs every service's URL and token; in development an unset
+    service is "not configured" (`make run` points them all at the local sandbox)."""
 
     model_config = SettingsConfigDict(env_prefix="PORTAL_", extra="ignore")
 
@@ -70,14 +61,15 @@ class Settings(BaseSettings):
     def is_production(self) -> bool:
         return self.env == "production"
 
-    def service_url(self, service: str) -> str:
-        """The configured base URL of a service, or the sandbox's in development."""
-        url = getattr(self, f"{service}_url")
-        return (url or sandbox_url(service)).rstrip("/")
+    def service_url(self, service: str) -> str | None:
+        """The configured base URL of a service, or None when it is not configured."""
+        url: str | None = getattr(self, f"{service}_url")
+        return url.rstrip("/") if url else None
 
     def service_token(self, service: str) -> str:
-        token = getattr(self, f"{service}_token")
-        return token or SANDBOX_ADMIN_TOKEN
+        """The bearer token for a service's admin API ("" when not configured)."""
+        token: str | None = getattr(self, f"{service}_token")
+        return token or ""
 
 
 @lru_cache(maxsize=1)

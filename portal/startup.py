@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
-from portal.settings import SANDBOX_ADMIN_TOKEN, SANDBOX_PORT, SERVICES, Settings
+from portal.settings import SERVICES, Settings
 
 MIN_COOKIE_SECRET_LENGTH = 32
 # Values seen in docs, examples and templates; a secret anyone can read signs anyone's cookie.
@@ -27,6 +27,10 @@ KNOWN_DEFAULT_SECRETS = frozenset({
     "your-secret", "your_secret", "mysecret", "development", "dev", "test", "password",
     "<random, same on every replica>", "streamlit", "default",
 })
+# What the development stack (portal_dev) uses, public in this repository: refused in production.
+# A test checks that portal_dev.config's values are in these sets.
+DEVELOPMENT_PORTS = frozenset({8610})
+PUBLIC_TOKENS = frozenset({"sandbox-admin-token"})
 REQUIRED_AUTH_KEYS = ("redirect_uri", "cookie_secret", "client_id", "client_secret", "server_metadata_url")
 
 
@@ -109,9 +113,9 @@ def service_problems(settings: Settings) -> list[str]:
         url = getattr(settings, f"{service}_url")
         if url:
             parsed = urlparse(url)
-            if is_loopback_host(parsed.hostname) or parsed.port == SANDBOX_PORT:
+            if is_loopback_host(parsed.hostname) or parsed.port in DEVELOPMENT_PORTS:
                 problems.append(f"{var}_URL {url!r} is a sandbox address; point it at the real {service} service")
-        if getattr(settings, f"{service}_token") == SANDBOX_ADMIN_TOKEN:
+        if getattr(settings, f"{service}_token") in PUBLIC_TOKENS:
             problems.append(f"{var}_TOKEN is the sandbox's admin token")
     return problems
 

@@ -26,7 +26,7 @@ SANDBOX_SEED = 7
 @pytest.fixture(scope="session")
 def sandbox() -> Iterator[object]:
     """One sandbox (2,000 workspaces, seed 7) for the whole run, on a free loopback port."""
-    from portal.sandbox.server import start_in_thread
+    from portal_dev.sandbox.server import start_in_thread
 
     running = start_in_thread(workspaces=SANDBOX_WORKSPACES, seed=SANDBOX_SEED, port=0)
     try:
@@ -74,7 +74,7 @@ def clean_streamlit() -> Iterator[None]:
 @pytest.fixture()
 def database_url(tmp_path) -> Iterator[str]:
     """An empty database of the test's own: a PostgreSQL schema when PORTAL_TEST_DATABASE_URL is set, else SQLite."""
-    from portal.store.testing import temporary_database_url
+    from portal_dev.testdb import temporary_database_url
 
     with temporary_database_url(tmp_path) as url:
         yield url

@@ -122,14 +122,14 @@ class ServiceClient:
 
     def __init__(
         self,
-        base_url: str,
+        base_url: str | None,
         token: str,
         *,
         session: requests.Session | None = None,
         timeout: Timeout = (2.0, 5.0),
         retry: RetryPolicy | None = None,
     ) -> None:
-        self.base_url = base_url.rstrip("/")
+        self.base_url = (base_url or "").rstrip("/")  # "" = not configured: every call says so
         self._token = token
         self._owns_session = session is None
         self._session = session if session is not None else requests.Session()
@@ -206,6 +206,10 @@ class ServiceClient:
         headers: dict[str, str],
     ) -> _Outcome:
         """One HTTP exchange, its failure classified (retryable or not) but not raised."""
+        if not self.base_url:
+            error = ServiceUnavailable(self.service, None, None, "not configured: no base URL is set for this service",
+                                       "not_configured")
+            return _Outcome(error=error)
         try:
             response = self._session.request(
                 method, self.base_url + path, params=params, json=json, headers=headers, timeout=self.timeout

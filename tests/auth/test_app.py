@@ -13,9 +13,9 @@ from streamlit.testing.v1 import AppTest
 
 from portal.identity import principal_from_claims
 from portal.policy import may_view_screen
-from portal.sandbox.idp import signed_in_user
 from portal.screens import SCREENS
 from portal.settings import SERVICES, Settings
+from portal_dev.idp import signed_in_user
 
 
 def texts(at: AppTest) -> str:

@@ -7,9 +7,9 @@ import subprocess
 import tomllib
 from pathlib import Path
 
-from portal.devsecrets import DEV_REDIRECT_URI, ensure_dev_secrets
 from portal.settings import Settings
 from portal.startup import auth_problems
+from portal_dev.dev_secrets import DEV_REDIRECT_URI, ensure_dev_secrets
 
 ROOT = Path(__file__).resolve().parents[2]
 METADATA = "http://127.0.0.1:8620/.well-known/openid-configuration"

@@ -8,8 +8,8 @@ import pytest
 from auth_apptest import ROOT, TEST_AUTH
 from streamlit.testing.v1 import AppTest
 
-from portal.sandbox.idp import signed_in_user
 from portal.screens import SCREENS
+from portal_dev.idp import signed_in_user
 
 GUARD = "You may not open this screen"
 FIX = ("runs without checking the policy when opened directly; put "

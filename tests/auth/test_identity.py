@@ -15,8 +15,8 @@ from portal.identity import (
     role_rank,
     session_expired,
 )
-from portal.sandbox.idp import DEV_USERS, signed_in_user
 from portal.settings import Settings
+from portal_dev.idp import DEV_USERS, signed_in_user
 
 NOW = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 

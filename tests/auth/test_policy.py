@@ -8,9 +8,9 @@ import pytest
 
 from portal.identity import ROLES, Principal, principal_from_claims, role_rank
 from portal.policy import ACTION_RULES, Decision, decide_action, may_approve, may_view_screen, needs_approval
-from portal.sandbox.idp import signed_in_user
 from portal.screens import SCREENS
 from portal.settings import Settings
+from portal_dev.idp import signed_in_user
 
 T0 = datetime(2026, 3, 1, tzinfo=UTC)
 SUB_FOR_ROLE = {"viewer": "lead", "support": "support", "oncall": "oncall", "admin": "admin"}

@@ -19,10 +19,10 @@ def test_passwords_are_removed_from_urls() -> None:
     assert mask_url_password("sqlite:///var/portal.db") == "sqlite:///var/portal.db"
 
 
-def test_effective_settings_show_the_sandbox_defaults_in_development() -> None:
+def test_effective_settings_say_which_services_are_not_configured() -> None:
     shown = effective_settings(Settings(push_url="https://push.example.com", push_token="real"))
     assert shown["push_url"] == "https://push.example.com"
     assert shown["push_token"] == MASK
-    assert shown["fleet_url"].startswith("http://127.0.0.1:8610/fleet (sandbox")
-    assert shown["fleet_token"].startswith(MASK)
+    assert shown["fleet_url"].startswith("not set")
+    assert shown["fleet_token"] == "not set"
     assert "real" not in shown.values()

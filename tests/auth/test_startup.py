@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from portal.settings import SANDBOX_ADMIN_TOKEN, SERVICES, Settings, sandbox_url
+from portal.settings import SERVICES, Settings
 from portal.startup import (
     UnsafeProductionSettings,
     auth_problems,
@@ -17,6 +17,7 @@ from portal.startup import (
     production_problems,
     refuse_in_production,
 )
+from portal_dev.config import SANDBOX_ADMIN_TOKEN, sandbox_url
 
 ROOT = Path(__file__).resolve().parents[2]
 SAFE_AUTH = {
@@ -126,6 +127,14 @@ def test_the_sandbox_admin_token_is_refused() -> None:
     assert problem == "PORTAL_STATS_TOKEN is the sandbox's admin token"
 
 
+def test_production_refuses_what_the_development_stack_uses() -> None:
+    from portal.startup import DEVELOPMENT_PORTS, PUBLIC_TOKENS
+    from portal_dev.config import SANDBOX_PORT
+
+    assert SANDBOX_PORT in DEVELOPMENT_PORTS
+    assert SANDBOX_ADMIN_TOKEN in PUBLIC_TOKENS
+
+
 def test_every_problem_is_listed_at_once() -> None:
     with pytest.raises(UnsafeProductionSettings) as refused:
         check_production(production(fleet_url=sandbox_url("fleet")), {**SAFE_AUTH, "cookie_secret": "xxx"})
@@ -144,9 +153,9 @@ def test_auth_problems_never_echo_secrets() -> None:
     "start",
     [
         lambda: refuse_in_production("x"),
-        lambda: __import__("portal.devstack", fromlist=["main"]).main([]),
-        lambda: __import__("portal.sandbox.idp", fromlist=["start_in_thread"]).start_in_thread(port=0),
-        lambda: __import__("portal.devsecrets", fromlist=["ensure_dev_secrets"]).ensure_dev_secrets(
+        lambda: __import__("portal_dev.dev", fromlist=["main"]).main([]),
+        lambda: __import__("portal_dev.idp", fromlist=["start_in_thread"]).start_in_thread(port=0),
+        lambda: __import__("portal_dev.dev_secrets", fromlist=["ensure_dev_secrets"]).ensure_dev_secrets(
             Path("/nonexistent/never-written.toml"), "http://127.0.0.1:1"),
     ],
     ids=["guard", "dev-stack", "dev-identity-provider", "dev-secrets"],

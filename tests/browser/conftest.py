@@ -25,8 +25,8 @@ from pathlib import Path
 import pytest
 import requests
 
-from portal.devsecrets import write_secrets
 from portal.settings import SERVICES
+from portal_dev.dev_secrets import write_secrets
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = Path("/usr/bin/chromium")
@@ -84,7 +84,7 @@ def _sandbox_or_skip(request: pytest.FixtureRequest) -> object:
     try:
         return request.getfixturevalue("sandbox")
     except ModuleNotFoundError as exc:
-        pytest.skip(f"the sandbox is not available ({exc}); browser tests need portal.sandbox.server")
+        pytest.skip(f"the sandbox is not available ({exc}); browser tests need portal_dev.sandbox.server")
 
 
 @contextmanager
@@ -130,7 +130,7 @@ def running_portal(workdir: Path, metadata_url: str, sandbox: object,
 @pytest.fixture(scope="session")
 def dev_identity_provider() -> Iterator[object]:
     """The development identity provider (portal/sandbox/idp.py) in this process, on a free port."""
-    from portal.sandbox.idp import start_in_thread
+    from portal_dev.idp import start_in_thread
 
     idp = start_in_thread(port=0)
     try:

@@ -9,9 +9,9 @@ from playwright.sync_api import Page, expect
 
 from portal.identity import principal_from_claims
 from portal.policy import may_view_screen
-from portal.sandbox.idp import signed_in_user
 from portal.screens import SCREENS
 from portal.settings import Settings
+from portal_dev.idp import signed_in_user
 
 pytestmark = pytest.mark.browser
 

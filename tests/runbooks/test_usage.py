@@ -8,7 +8,7 @@ from portal.runbooks import runbook_usage
 from portal.store import open_database
 from portal.store.audit import append
 from portal.store.db import transaction
-from portal.store.testing import temporary_database_url
+from portal_dev.testdb import temporary_database_url
 
 pytestmark = pytest.mark.db
 

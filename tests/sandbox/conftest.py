@@ -24,7 +24,7 @@ def api(sandbox) -> Api:
 @pytest.fixture(scope="session")
 def own_sandbox() -> Iterator[Any]:
     """A private 500-workspace sandbox for tests that change state."""
-    from portal.sandbox.server import start_in_thread
+    from portal_dev.sandbox.server import start_in_thread
 
     running = start_in_thread(workspaces=500, seed=12, port=0)  # seed 12 has every instance status
     try:

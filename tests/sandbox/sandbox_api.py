@@ -6,7 +6,7 @@ from typing import Any
 
 import requests
 
-from portal.settings import SANDBOX_ADMIN_TOKEN
+from portal_dev.config import SANDBOX_ADMIN_TOKEN
 
 
 class Api:

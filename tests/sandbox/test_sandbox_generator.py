@@ -8,11 +8,11 @@ from collections import Counter
 import numpy as np
 import pytest
 
-from portal.sandbox._releases import is_supported, minor_of, parse_version
-from portal.sandbox.fleet_data import DAY, generate_fleet
-from portal.sandbox.market_data import Marketplace
-from portal.sandbox.push_data import STATUS_INDEX, PushLog
-from portal.sandbox.stats_docs import Reporter, build_document, era_of
+from portal_dev.sandbox._releases import is_supported, minor_of, parse_version
+from portal_dev.sandbox.fleet_data import DAY, generate_fleet
+from portal_dev.sandbox.market_data import Marketplace
+from portal_dev.sandbox.push_data import STATUS_INDEX, PushLog
+from portal_dev.sandbox.stats_docs import Reporter, build_document, era_of
 
 NOW = 1_795_000_000.0  # a fixed "now" so runs compare equal
 
@@ -135,8 +135,8 @@ def test_support_windows_come_from_the_releases_file() -> None:
 
 
 def test_hosting_shows_every_status_and_stats_has_stats_only_reporters() -> None:
-    from portal.sandbox.hosting_data import STATUSES
-    from portal.sandbox.state import build_state
+    from portal_dev.sandbox.hosting_data import STATUSES
+    from portal_dev.sandbox.state import build_state
 
     state = build_state(workspaces=300, seed=8, now=NOW)
     assert {i.status for i in state.hosting.instances.values()} == set(STATUSES)

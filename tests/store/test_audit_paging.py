@@ -14,7 +14,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from portal.store import audit
 from portal.store.db import Database
 from portal.store.models import AuditRecord
-from portal.store.testing import fill_audit_log
+from portal_dev.testdb import fill_audit_log
 
 pytestmark = pytest.mark.db
 COUNT = 60_000
@@ -33,7 +33,7 @@ FILTERS = {
 @pytest.fixture(scope="module")
 def big(tmp_path_factory) -> Database:
     from portal.store.db import open_database
-    from portal.store.testing import temporary_database_url
+    from portal_dev.testdb import temporary_database_url
 
     with temporary_database_url(tmp_path_factory.mktemp("audit")) as url:
         db = open_database(url)

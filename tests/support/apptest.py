@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from portal.sandbox.apptest import APPTEST_AUTH as TEST_AUTH
-from portal.sandbox.apptest import ENTRYPOINT, ROOT, open_screen, reset_streamlit, start_as, steady_navigation_init
+from portal_dev.apptest import APPTEST_AUTH as TEST_AUTH
+from portal_dev.apptest import ENTRYPOINT, ROOT, open_screen, reset_streamlit, start_as, steady_navigation_init
 
 __all__ = ["ENTRYPOINT", "ROOT", "TEST_AUTH", "open_screen", "reset_streamlit", "start_as",
            "steady_state_navigation", "texts"]

@@ -19,13 +19,13 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Mount, Route
 
-from portal.sandbox import control_app, fleet_app, hosting_app, marketplace_app, push_app, stats_app
-from portal.sandbox.faults import RequestIdMiddleware
-from portal.sandbox.state import SandboxState, build_state
-from portal.sandbox.web import EXCEPTION_HANDLERS
-from portal.settings import SANDBOX_ADMIN_TOKEN, SERVICES, sandbox_url
+from portal_dev.config import SANDBOX_ADMIN_TOKEN, SERVICES, sandbox_url
+from portal_dev.sandbox import control_app, fleet_app, hosting_app, marketplace_app, push_app, stats_app
+from portal_dev.sandbox.faults import RequestIdMiddleware
+from portal_dev.sandbox.state import SandboxState, build_state
+from portal_dev.sandbox.web import EXCEPTION_HANDLERS
 
-log = logging.getLogger("portal.sandbox")
+log = logging.getLogger("portal_dev.sandbox")
 BUILDERS = {"fleet": fleet_app.build_app, "push": push_app.build_app, "stats": stats_app.build_app,
             "marketplace": marketplace_app.build_app, "hosting": hosting_app.build_app}
 

@@ -7,18 +7,18 @@ import time
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 
-from portal.sandbox.cloud_auth import CloudAuth
-from portal.sandbox.faults import FaultRegistry, RequestLog
-from portal.sandbox.fleet_data import generate_fleet
-from portal.sandbox.fleet_index import Fleet
-from portal.sandbox.hosting_data import Hosting
-from portal.sandbox.market_data import Marketplace
-from portal.sandbox.push_data import PushLog
-from portal.sandbox.stats_data import StatsCollector
-from portal.sandbox.web import IdempotencyStore
-from portal.settings import SANDBOX_ADMIN_TOKEN, SERVICES
+from portal_dev.config import SANDBOX_ADMIN_TOKEN, SERVICES
+from portal_dev.sandbox.cloud_auth import CloudAuth
+from portal_dev.sandbox.faults import FaultRegistry, RequestLog
+from portal_dev.sandbox.fleet_data import generate_fleet
+from portal_dev.sandbox.fleet_index import Fleet
+from portal_dev.sandbox.hosting_data import Hosting
+from portal_dev.sandbox.market_data import Marketplace
+from portal_dev.sandbox.push_data import PushLog
+from portal_dev.sandbox.stats_data import StatsCollector
+from portal_dev.sandbox.web import IdempotencyStore
 
-log = logging.getLogger("portal.sandbox")
+log = logging.getLogger("portal_dev.sandbox")
 
 
 @dataclass

@@ -13,9 +13,9 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
-from portal.sandbox._common import iso, rng, uuid_from
-from portal.sandbox._releases import parse_version
-from portal.sandbox.fleet_data import DAY, Workspace
+from portal_dev.sandbox._common import iso, rng, uuid_from
+from portal_dev.sandbox._releases import parse_version
+from portal_dev.sandbox.fleet_data import DAY, Workspace
 
 CATEGORIES = ("Communication", "Productivity", "Developer Tools", "Omnichannel", "Project Management",
               "AI", "Analytics", "Security", "Fun", "Integrations", "Compliance", "Customer Support")

@@ -15,9 +15,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from portal.sandbox._common import iso, mix64, mix64_int, sub_seed, unit
-from portal.sandbox.fleet_data import DAY, HOUR, Workspace
-from portal.sandbox.push_tokens import APN, PLATFORMS, TokenCodec, mask_token
+from portal_dev.sandbox._common import iso, mix64, mix64_int, sub_seed, unit
+from portal_dev.sandbox.fleet_data import DAY, HOUR, Workspace
+from portal_dev.sandbox.push_tokens import APN, PLATFORMS, TokenCodec, mask_token
 
 # Status index (low 3 bits of a row's code; bit 3 is the platform).
 STATUSES = (200, 406, 422, 401, 500, 503)

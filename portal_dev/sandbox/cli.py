@@ -15,7 +15,7 @@ import time
 
 import uvicorn
 
-from portal.settings import SANDBOX_ADMIN_TOKEN, SANDBOX_HOST, SANDBOX_PORT, SERVICES, sandbox_url
+from portal_dev.config import SANDBOX_ADMIN_TOKEN, SANDBOX_HOST, SANDBOX_PORT, SERVICES, sandbox_url
 
 
 def parse_args(argv: list[str]) -> argparse.Namespace:
@@ -46,8 +46,8 @@ def main(argv: list[str]) -> int:
     """Build the fleet, listen, print the service URLs, serve until interrupted."""
     args = parse_args(argv)
     # Imported here so `--help` stays instant.
-    from portal.sandbox.server import bind, build_app, uvicorn_config
-    from portal.sandbox.state import build_state
+    from portal_dev.sandbox.server import bind, build_app, uvicorn_config
+    from portal_dev.sandbox.state import build_state
 
     t0 = time.perf_counter()
     print(f"sandbox: generating {args.workspaces} workspaces (seed {args.seed}); dev/test only, not a real service",

@@ -18,8 +18,8 @@ import random
 import string
 from dataclasses import dataclass
 
-from portal.sandbox._common import iso, js_date_string, rng
-from portal.sandbox._releases import parse_version
+from portal_dev.sandbox._common import iso, js_date_string, rng
+from portal_dev.sandbox._releases import parse_version
 
 _METEOR_ID = string.ascii_letters + string.digits
 _NODE = {0: "v8.11.4", 1: "v8.15.1", 2: "v8.17.0", 3: "v12.22.1", 4: "v12.22.9", 5: "v14.19.3",

@@ -12,7 +12,7 @@ import hashlib
 
 import numpy as np
 
-from portal.sandbox._common import mix64, sub_seed, unit
+from portal_dev.sandbox._common import mix64, sub_seed, unit
 
 APN, GCM = 0, 1
 PLATFORMS = ("apn", "gcm")

@@ -21,7 +21,7 @@ def dev_secrets_toml(metadata_url: str, *, redirect_uri: str = DEV_REDIRECT_URI)
     """The text of a development secrets.toml for an identity provider at `metadata_url`."""
     return (
         "# Development only: written by `python -m portal dev`; never commit this file.\n"
-        "# It signs in through the local identity provider (portal/sandbox/idp.py).\n"
+        "# It signs in through the local identity provider (portal_dev/idp.py).\n"
         "[auth]\n"
         f'redirect_uri = "{redirect_uri}"\n'
         f'cookie_secret = "{secrets.token_urlsafe(48)}"\n'

@@ -16,10 +16,10 @@ import sys
 import time
 from pathlib import Path
 
-from portal.devsecrets import ensure_dev_secrets
-from portal.sandbox.idp import IDP_HOST, IDP_PORT
-from portal.settings import SANDBOX_ADMIN_TOKEN, SANDBOX_HOST, SANDBOX_PORT, SERVICES, sandbox_url
 from portal.startup import read_auth_section, refuse_in_production
+from portal_dev.config import SANDBOX_ADMIN_TOKEN, SANDBOX_HOST, SANDBOX_PORT, SERVICES, sandbox_url
+from portal_dev.dev_secrets import ensure_dev_secrets
+from portal_dev.idp import IDP_HOST, IDP_PORT
 
 ROOT = Path(__file__).resolve().parent.parent
 SECRETS_PATH = ROOT / ".streamlit" / "secrets.toml"
@@ -82,7 +82,7 @@ def main(argv: list[str]) -> int:
             cwd=ROOT,
         ),
         subprocess.Popen(
-            [sys.executable, "-m", "portal.sandbox.idp", "--host", IDP_HOST, "--port", str(IDP_PORT)],
+            [sys.executable, "-m", "portal_dev.idp", "--host", IDP_HOST, "--port", str(IDP_PORT)],
             cwd=ROOT,
         ),
     ]

@@ -1,4 +1,4 @@
-"""Measure the sandbox at scale by hand: `python -m portal.sandbox.measure --workspaces 100000`.
+"""Measure the sandbox at scale by hand: `python -m portal_dev.sandbox.measure --workspaces 100000`.
 
 Starts `python -m portal sandbox` as a child, reports time until it prints its URLs (listening),
 resident memory (current and peak, from /proc), and the latency of typical admin queries. Targets:
@@ -16,7 +16,7 @@ from pathlib import Path
 
 import requests
 
-from portal.settings import SANDBOX_ADMIN_TOKEN
+from portal_dev.config import SANDBOX_ADMIN_TOKEN
 
 ROOT = Path(__file__).resolve().parents[2]
 

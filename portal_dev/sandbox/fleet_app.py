@@ -9,12 +9,12 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from portal.sandbox._common import iso
-from portal.sandbox.cloud_auth import TOKEN_TTL
-from portal.sandbox.faults import service_app
-from portal.sandbox.fleet_data import DAY, Workspace
-from portal.sandbox.state import SandboxState
-from portal.sandbox.web import (
+from portal_dev.sandbox._common import iso
+from portal_dev.sandbox.cloud_auth import TOKEN_TTL
+from portal_dev.sandbox.faults import service_app
+from portal_dev.sandbox.fleet_data import DAY, Workspace
+from portal_dev.sandbox.state import SandboxState
+from portal_dev.sandbox.web import (
     ApiError,
     admin,
     idempotent,

@@ -22,10 +22,10 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from portal.sandbox._common import parse_iso
+from portal_dev.sandbox._common import parse_iso
 
 if TYPE_CHECKING:
-    from portal.sandbox.state import SandboxState
+    from portal_dev.sandbox.state import SandboxState
 
 ERROR_CODES = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",
                405: "bad_request", 409: "conflict", 422: "invalid", 429: "rate_limited",

@@ -16,12 +16,12 @@ import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from portal.sandbox import _names
-from portal.sandbox._common import iso, rng, uuid_from
-from portal.sandbox._releases import parse_version
-from portal.sandbox.fleet_data import DAY, HOUR, Workspace, version_tables
-from portal.sandbox.fleet_index import Fleet
-from portal.sandbox.stats_docs import Reporter, build_document, history_point, history_point_of
+from portal_dev.sandbox import _names
+from portal_dev.sandbox._common import iso, rng, uuid_from
+from portal_dev.sandbox._releases import parse_version
+from portal_dev.sandbox.fleet_data import DAY, HOUR, Workspace, version_tables
+from portal_dev.sandbox.fleet_index import Fleet
+from portal_dev.sandbox.stats_docs import Reporter, build_document, history_point, history_point_of
 
 RETENTION_DAYS = 30  # assumed: how much history the collector's admin API serves
 KEEP_POSTED = 200

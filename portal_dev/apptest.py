@@ -12,10 +12,10 @@ from typing import Any
 
 from streamlit.testing.v1 import AppTest
 
-from portal.sandbox.idp import signed_in_user
 from portal.screens import screen_by_id
+from portal_dev.idp import signed_in_user
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[1]
 ENTRYPOINT = str(ROOT / "streamlit_app.py")
 # Only AppTest reads this: st.login is never called through it, nothing is fetched from these addresses.
 APPTEST_AUTH = {

@@ -22,13 +22,13 @@ from starlette.datastructures import MutableHeaders
 from starlette.middleware import Middleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from portal.sandbox._common import iso_ms
-from portal.sandbox.web import EXCEPTION_HANDLERS, error_response
+from portal_dev.sandbox._common import iso_ms
+from portal_dev.sandbox.web import EXCEPTION_HANDLERS, error_response
 
 if TYPE_CHECKING:
-    from portal.sandbox.state import SandboxState
+    from portal_dev.sandbox.state import SandboxState
 
-log = logging.getLogger("portal.sandbox")
+log = logging.getLogger("portal_dev.sandbox")
 
 
 @dataclass(slots=True)

@@ -10,11 +10,11 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from portal.sandbox._common import iso
-from portal.sandbox.faults import service_app
-from portal.sandbox.state import SandboxState
-from portal.sandbox.stats_data import reporters_json
-from portal.sandbox.web import ApiError, admin, json_response, page, q_str, q_time
+from portal_dev.sandbox._common import iso
+from portal_dev.sandbox.faults import service_app
+from portal_dev.sandbox.state import SandboxState
+from portal_dev.sandbox.stats_data import reporters_json
+from portal_dev.sandbox.web import ApiError, admin, json_response, page, q_str, q_time
 
 MAX_DOCUMENT_BYTES = 2_000_000  # assumed: real documents are tens of kilobytes
 

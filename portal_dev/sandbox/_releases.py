@@ -13,7 +13,7 @@ from datetime import date
 from functools import lru_cache
 from pathlib import Path
 
-RELEASES_FILE = Path(__file__).resolve().parent.parent / "data" / "releases.csv"
+RELEASES_FILE = Path(__file__).resolve().parents[2] / "portal" / "data" / "releases.csv"
 _VERSION = re.compile(r"^(\d+)\.(\d+)\.(\d+)(?:-(.+))?$")
 
 

@@ -9,10 +9,10 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from portal.sandbox.faults import service_app
-from portal.sandbox.hosting_data import STATUSES, Instance, Operation, UpgradeRefused
-from portal.sandbox.state import SandboxState
-from portal.sandbox.web import ApiError, admin, idempotent, json_object, json_response, page, q_str
+from portal_dev.sandbox.faults import service_app
+from portal_dev.sandbox.hosting_data import STATUSES, Instance, Operation, UpgradeRefused
+from portal_dev.sandbox.state import SandboxState
+from portal_dev.sandbox.web import ApiError, admin, idempotent, json_object, json_response, page, q_str
 
 
 class HostingService:

@@ -9,13 +9,13 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from portal.sandbox._common import iso
-from portal.sandbox._releases import is_supported, parse_version
-from portal.sandbox.faults import service_app
-from portal.sandbox.fleet_data import Workspace
-from portal.sandbox.market_data import CATEGORIES, App, Install
-from portal.sandbox.state import SandboxState
-from portal.sandbox.web import ApiError, admin, idempotent, json_object, json_response, page, q_number
+from portal_dev.sandbox._common import iso
+from portal_dev.sandbox._releases import is_supported, parse_version
+from portal_dev.sandbox.faults import service_app
+from portal_dev.sandbox.fleet_data import Workspace
+from portal_dev.sandbox.market_data import CATEGORIES, App, Install
+from portal_dev.sandbox.state import SandboxState
+from portal_dev.sandbox.web import ApiError, admin, idempotent, json_object, json_response, page, q_number
 
 _CATEGORY_DATE = "2019-06-01T00:00:00.000Z"
 UNSUPPORTED = {"errorMsg": "unsupported version"}  # known: the 426 body

@@ -12,9 +12,9 @@ import random
 from datetime import UTC, date, datetime
 from functools import lru_cache
 
-from portal.sandbox import _names
-from portal.sandbox._common import iso, rng, uuid_from
-from portal.sandbox._releases import load_releases, minor_of, parse_version, release_of
+from portal_dev.sandbox import _names
+from portal_dev.sandbox._common import iso, rng, uuid_from
+from portal_dev.sandbox._releases import load_releases, minor_of, parse_version, release_of
 
 DAY = 86400.0
 HOUR = 3600.0

@@ -15,9 +15,9 @@ from datetime import UTC, datetime
 
 import numpy as np
 
-from portal.sandbox._common import iso
-from portal.sandbox._releases import parse_version
-from portal.sandbox.fleet_data import HOUR, Workspace
+from portal_dev.sandbox._common import iso
+from portal_dev.sandbox._releases import parse_version
+from portal_dev.sandbox.fleet_data import HOUR, Workspace
 
 FILTERS = ("version", "minor", "deploy_method", "deploy_platform", "hosted", "registration_state",
            "stats_silent_hours", "created_month")

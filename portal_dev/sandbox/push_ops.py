@@ -10,9 +10,9 @@ from collections.abc import Mapping
 
 import numpy as np
 
-from portal.sandbox.fleet_data import Workspace
-from portal.sandbox.push_data import RESENDABLE, STATUS_INDEX, STATUSES, LiveDelivery, PushLog, error_text
-from portal.sandbox.push_tokens import PLATFORMS
+from portal_dev.sandbox.fleet_data import Workspace
+from portal_dev.sandbox.push_data import RESENDABLE, STATUS_INDEX, STATUSES, LiveDelivery, PushLog, error_text
+from portal_dev.sandbox.push_tokens import PLATFORMS
 
 TITLE_MAX, TEXT_MAX = 65, 240  # known limits
 

@@ -14,12 +14,12 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from portal.sandbox._releases import is_supported
-from portal.sandbox.faults import Fault
-from portal.sandbox.fleet_data import Workspace
-from portal.sandbox.push_tokens import PLATFORMS
-from portal.sandbox.state import SandboxState
-from portal.sandbox.web import EXCEPTION_HANDLERS, ApiError, json_object, json_response, q_number
+from portal_dev.sandbox._releases import is_supported
+from portal_dev.sandbox.faults import Fault
+from portal_dev.sandbox.fleet_data import Workspace
+from portal_dev.sandbox.push_tokens import PLATFORMS
+from portal_dev.sandbox.state import SandboxState
+from portal_dev.sandbox.web import EXCEPTION_HANDLERS, ApiError, json_object, json_response, q_number
 
 TOKENS_SHOWN = 3
 

@@ -4,7 +4,7 @@ Its sign-in page has one button per development user below; there is no password
 development tool only: it refuses to start when PORTAL_ENV=production, and production refuses
 an `[auth]` section that points at it (see `portal.startup`).
 
-`python -m portal.sandbox.idp [--port 8620]` serves it in the foreground.
+`python -m portal_dev.idp [--port 8620]` serves it in the foreground.
 """
 
 from __future__ import annotations
@@ -126,7 +126,7 @@ def start_in_thread(host: str = IDP_HOST, port: int = 0) -> RunningIdentityProvi
 
 def main(argv: list[str] | None = None) -> int:
     """Serve the development identity provider in the foreground until Ctrl-C."""
-    parser = argparse.ArgumentParser(prog="python -m portal.sandbox.idp")
+    parser = argparse.ArgumentParser(prog="python -m portal_dev.idp")
     parser.add_argument("--host", default=IDP_HOST)
     parser.add_argument("--port", type=int, default=IDP_PORT)
     args = parser.parse_args(argv)

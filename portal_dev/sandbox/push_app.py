@@ -10,14 +10,14 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from portal.sandbox._common import iso, parse_iso
-from portal.sandbox.faults import service_app
-from portal.sandbox.fleet_data import HOUR, Workspace
-from portal.sandbox.push_data import OUTCOMES, LiveDelivery
-from portal.sandbox.push_ops import PushGateway, payload_problem
-from portal.sandbox.push_tokens import PLATFORMS, mask_token
-from portal.sandbox.state import SandboxState
-from portal.sandbox.web import (
+from portal_dev.sandbox._common import iso, parse_iso
+from portal_dev.sandbox.faults import service_app
+from portal_dev.sandbox.fleet_data import HOUR, Workspace
+from portal_dev.sandbox.push_data import OUTCOMES, LiveDelivery
+from portal_dev.sandbox.push_ops import PushGateway, payload_problem
+from portal_dev.sandbox.push_tokens import PLATFORMS, mask_token
+from portal_dev.sandbox.state import SandboxState
+from portal_dev.sandbox.web import (
     ApiError,
     admin,
     idempotent,

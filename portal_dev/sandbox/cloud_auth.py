@@ -12,8 +12,8 @@ import hmac
 import secrets
 from dataclasses import dataclass
 
-from portal.sandbox.fleet_data import Workspace
-from portal.sandbox.fleet_index import Fleet
+from portal_dev.sandbox.fleet_data import Workspace
+from portal_dev.sandbox.fleet_index import Fleet
 
 TOKEN_TTL = 3600  # assumed: seconds an access token lives (the real value is not public)
 DEFAULT_SCOPE = ("workspace:license:read workspace:client:write workspace:stats:write workspace:push:send "

@@ -15,9 +15,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from portal.sandbox._common import iso, rng
-from portal.sandbox._releases import is_supported, load_releases, parse_version
-from portal.sandbox.fleet_data import DAY, Workspace
+from portal_dev.sandbox._common import iso, rng
+from portal_dev.sandbox._releases import is_supported, load_releases, parse_version
+from portal_dev.sandbox.fleet_data import DAY, Workspace
 
 STATUSES = ("running", "degraded", "stopped", "upgrading", "maintenance")
 KINDS = ("restart", "maintenance_on", "maintenance_off", "upgrade")
