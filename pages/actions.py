@@ -21,8 +21,7 @@ st.caption("Every action takes the same path: preview, confirmation or a second 
            "one run however often it is clicked, and a record in the audit log.")
 
 # Offer what the policy would let this person run (it decides again, with the parameters, on submit).
-offered = [spec for spec in executor.registry
-           if principal.has_role(policy.ACTION_RULES.get(spec.name, policy.ActionRule("admin")).min_role)]
+offered = [spec for spec in executor.registry if policy.may_offer(principal, spec.name).allowed]
 if not offered:
     st.info("Your role cannot run any action.")
     st.stop()

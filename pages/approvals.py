@@ -29,7 +29,7 @@ if not pending:
 for run in pending:
     spec = executor.registry.get(run.action)
     with st.container(border=True):
-        st.markdown(f"**{spec.title}** · `{run.action}` {DANGER_BADGES[spec.danger]}")
+        st.markdown(f"**{spec.title}** · `{run.action}` {DANGER_BADGES[spec.safeguard]}")
         st.markdown(f"on **{run.target_name or run.target}** (`{run.target}`), asked by "
                     f"**{run.actor_email or run.actor_sub}** ({run.actor_roles}) at {run.created_at:%Y-%m-%d %H:%M UTC}"
                     f"; expires {run.expires_at:%H:%M UTC}")

@@ -1,17 +1,20 @@
 """The one authority on who may see which screen and run which action, on what, with what.
 
-Pages and the action executor ask `decide_action` / `may_view_screen` / `may_approve`; nothing
-relies on a hidden button. Every denial carries a reason a person can act on.
+Everything is declared here once (each action's least role, whether it needs a second person,
+its rule over parameters; screens' least roles come from `portal.screens`) and decided here only.
+Pages and ui ask (`may_view_screen`, `may_offer`, `offers`, `needs_approval`); the executor asks
+`decide_action` where the action runs; nothing relies on a hidden button. Every denial carries a
+reason a person can act on, and the role it needs when a role is what is missing.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from portal.identity import ROLES, Principal
+from portal.identity import Principal
 
 
 @dataclass(frozen=True)
@@ -20,6 +23,7 @@ class Decision:
 
     allowed: bool
     reason: str
+    needs_role: str | None = None  # set when the person lacks a role: the least role that would do
 
     def __bool__(self) -> bool:
         return self.allowed
@@ -121,10 +125,6 @@ ACTION_RULES: dict[str, ActionRule] = {
     "hosting.upgrade": ActionRule("oncall"),
 }
 
-# Screens whose rule is stricter than, or absent from, their entry in portal.screens.
-SCREEN_RULES: dict[str, str] = {"settings": "admin"}
-
-
 def _signed_in_with_role(principal: Principal | None) -> Decision | None:
     if principal is None:
         return Decision(False, "not signed in")
@@ -149,7 +149,8 @@ def decide_action(
         return refused
     assert principal is not None
     if not principal.has_role(rule.min_role):
-        return Decision(False, f"{action} needs the {rule.min_role} role or higher; you are {principal.role}")
+        return Decision(False, f"{action} needs the {rule.min_role} role or higher; you are {principal.role}",
+                        rule.min_role)
     if rule.param_rule is not None:
         refused = rule.param_rule(principal, target, params or {})
         if refused is not None:
@@ -161,6 +162,27 @@ def decide_action(
     return Decision(True, f"{principal.role} may run {action}")
 
 
+def may_offer(principal: Principal | None, action: str) -> Decision:
+    """May `principal` be offered `action` at all (its form, its Run button)? The role alone decides
+    here; the parameters are decided by `decide_action` when it runs."""
+    rule = ACTION_RULES.get(action)
+    if rule is None:
+        return Decision(False, f"unknown action {action!r}")
+    refused = _signed_in_with_role(principal)
+    if refused is not None:
+        return Decision(False, refused.reason, rule.min_role)
+    assert principal is not None
+    if not principal.has_role(rule.min_role):
+        return Decision(False, f"{action} needs the {rule.min_role} role or higher; you are {principal.role}",
+                        rule.min_role)
+    return Decision(True, f"{principal.role} may run {action}")
+
+
+def offers(principal: Principal | None, actions: Iterable[str]) -> dict[str, Decision]:
+    """`may_offer` for each of `actions`, in their order: which of them this person may run."""
+    return {action: may_offer(principal, action) for action in actions}
+
+
 def needs_approval(action: str) -> bool:
     """True for two-person actions: they run only after an admin other than the requester approves."""
     rule = ACTION_RULES.get(action)
@@ -168,14 +190,10 @@ def needs_approval(action: str) -> bool:
 
 
 def screen_min_role(screen_id: str) -> str | None:
-    """The least role that may open a screen, or None for an unknown screen."""
+    """The least role that may open a screen (declared in `portal.screens`), or None for an unknown one."""
     from portal.screens import SCREENS
 
-    for screen in SCREENS:
-        if screen.id == screen_id:
-            roles = [screen.min_role, SCREEN_RULES.get(screen_id, screen.min_role)]
-            return max(roles, key=ROLES.index)
-    return None
+    return next((screen.min_role for screen in SCREENS if screen.id == screen_id), None)
 
 
 def may_view_screen(principal: Principal | None, screen_id: str) -> Decision:
@@ -188,7 +206,8 @@ def may_view_screen(principal: Principal | None, screen_id: str) -> Decision:
         return refused
     assert principal is not None
     if not principal.has_role(min_role):
-        return Decision(False, f"the {screen_id} screen needs the {min_role} role or higher; you are {principal.role}")
+        return Decision(False, f"the {screen_id} screen needs the {min_role} role or higher; you are {principal.role}",
+                        min_role)
     return Decision(True, f"{principal.role} may open {screen_id}")
 
 
@@ -199,7 +218,7 @@ def may_approve(principal: Principal | None, *, requested_by: str) -> Decision:
         return refused
     assert principal is not None
     if not principal.has_role(APPROVER_ROLE):
-        return Decision(False, f"approving needs the {APPROVER_ROLE} role; you are {principal.role}")
+        return Decision(False, f"approving needs the {APPROVER_ROLE} role; you are {principal.role}", APPROVER_ROLE)
     if principal.sub == requested_by:
         return Decision(False, "you cannot approve your own request; another admin must")
     return Decision(True, f"{APPROVER_ROLE} may approve a request by {requested_by}")

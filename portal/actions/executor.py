@@ -30,7 +30,6 @@ from portal.actions.spec import (
     ActionFailed,
     ActionParams,
     ActionSpec,
-    Danger,
     FieldError,
     InvalidRequest,
     PreviewContext,
@@ -115,7 +114,7 @@ class Executor(ApprovalsMixin):
             raise PreviewUnavailable(f"cannot preview {spec.name}: {exc}") from exc
         key = fingerprint(spec.name, target, params)
         return Prepared(spec, target, params, key, preview, decision.reason,
-                        policy.needs_approval(spec.name) or spec.danger == Danger.TWO_PERSON, self.current_run(key))
+                        policy.needs_approval(spec.name), self.current_run(key))
 
     def submit(self, principal: Principal, request: ActionRequest, *,
                progress: ProgressCallback | None = None) -> RunOutcome:
@@ -141,7 +140,7 @@ class Executor(ApprovalsMixin):
             id=str(uuid.uuid4()), action=prepared.spec.name, target=prepared.target,
             target_kind=prepared.spec.target_kind.value, target_name=prepared.preview.target_name[:200],
             fingerprint=prepared.fingerprint, params=audit.canonical_json(masked_params(prepared.params)),
-            preview=prepared.preview.summary[:2000], danger=prepared.spec.danger.value, state=state.value,
+            preview=prepared.preview.summary[:2000], danger=prepared.spec.safeguard.value, state=state.value,
             actor_sub=principal.sub, actor_email=principal.email, actor_roles=",".join(principal.roles),
             runbook_id=request.runbook_id, created_at=now, worker=str(self.worker),
             expires_at=now + self.approval_ttl if state == RunState.AWAITING_APPROVAL else None,

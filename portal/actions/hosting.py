@@ -146,19 +146,19 @@ SPECS: tuple[ActionSpec, ...] = (
     ActionSpec(
         name="hosting.restart", title="Restart hosted workspace",
         description="Restart a cloud-hosted workspace's instance and wait until it is back.",
-        params_model=NoParams, target_kind=TargetKind.HOSTED_INSTANCE, min_role="oncall", danger=Danger.CONFIRM,
+        params_model=NoParams, target_kind=TargetKind.HOSTED_INSTANCE, danger=Danger.CONFIRM,
         repeat_harmless=False, preview=preview_restart, handler=run_restart,
     ),
     ActionSpec(
         name="hosting.set_maintenance", title="Maintenance mode",
         description="Put a cloud-hosted workspace in maintenance mode, or take it out.",
-        params_model=MaintenanceParams, target_kind=TargetKind.HOSTED_INSTANCE, min_role="oncall",
+        params_model=MaintenanceParams, target_kind=TargetKind.HOSTED_INSTANCE,
         danger=Danger.CONFIRM, repeat_harmless=True, preview=preview_maintenance, handler=run_maintenance,
     ),
     ActionSpec(
         name="hosting.upgrade", title="Upgrade hosted workspace",
         description="Upgrade a cloud-hosted workspace to a newer supported version; shows progress until done.",
-        params_model=UpgradeParams, target_kind=TargetKind.HOSTED_INSTANCE, min_role="oncall",
+        params_model=UpgradeParams, target_kind=TargetKind.HOSTED_INSTANCE,
         danger=Danger.CONFIRM, repeat_harmless=False, preview=preview_upgrade, handler=run_upgrade,
     ),
 )

@@ -123,20 +123,20 @@ SPECS: tuple[ActionSpec, ...] = (
     ActionSpec(
         name="push.send_test", title="Send a test push",
         description="Send one test push through the gateway to the workspace's registered devices.",
-        params_model=SendTestParams, target_kind=TargetKind.WORKSPACE, min_role="support",
+        params_model=SendTestParams, target_kind=TargetKind.WORKSPACE,
         danger=Danger.SAFE, repeat_harmless=True, preview=preview_send_test, handler=run_send_test,
     ),
     ActionSpec(
         name="push.resend", title="Resend pushes",
         description="Resend one logged delivery, or a workspace's failed deliveries in a time window "
                     "(support: up to 24 h; on-call: up to 7 days).",
-        params_model=ResendParams, target_kind=TargetKind.WORKSPACE, min_role="support",
+        params_model=ResendParams, target_kind=TargetKind.WORKSPACE,
         danger=Danger.SAFE, repeat_harmless=False, preview=preview_resend, handler=run_resend,
     ),
     ActionSpec(
         name="push.purge_invalid_tokens", title="Purge invalid device tokens",
         description="Delete the device tokens the gateway flagged invalid for a workspace.",
-        params_model=NoParams, target_kind=TargetKind.WORKSPACE, min_role="oncall",
+        params_model=NoParams, target_kind=TargetKind.WORKSPACE,
         danger=Danger.SAFE, repeat_harmless=True, preview=preview_purge, handler=run_purge,
     ),
 )

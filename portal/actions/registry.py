@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from functools import lru_cache
 
-from portal.actions.spec import ActionSpec
+from portal.actions.spec import ActionSpec, Danger
 
 
 class UnknownAction(KeyError):
@@ -23,6 +23,8 @@ class Registry:
     def register(self, spec: ActionSpec) -> ActionSpec:
         if spec.name in self._specs:
             raise ValueError(f"action {spec.name!r} is registered twice")
+        if spec.danger == Danger.TWO_PERSON:
+            raise ValueError(f"action {spec.name!r} declares two-person: that is portal.policy.ACTION_RULES' to say")
         self._specs[spec.name] = spec
         return spec
 

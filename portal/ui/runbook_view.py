@@ -22,7 +22,7 @@ import streamlit as st
 
 from portal.identity import Principal
 from portal.livedata import Live, Request
-from portal.policy import ACTION_RULES, decide_action
+from portal.policy import decide_action, may_offer
 from portal.releases import load_catalog
 from portal.runbooks import (
     FENCE,
@@ -289,16 +289,6 @@ def render_view(block: ViewBlock, live: Live[Any] | None, context: Mapping[str, 
         freshness(live)
 
 
-def _needed_role(principal: Principal | None, action: str) -> str | None:
-    """The role an action needs when the principal lacks it, else None."""
-    rule = ACTION_RULES.get(action)
-    if rule is None:
-        return "an unknown"
-    if principal is None or principal.role is None or not principal.has_role(rule.min_role):
-        return rule.min_role
-    return None
-
-
 def render_action_block(ctx: Any, principal: Principal | None, runbook: Runbook, block: ActionBlock,
                         context: Mapping[str, str]) -> None:
     """An action block: an inline form through the executor, or greyed out with the role it needs."""
@@ -306,8 +296,9 @@ def render_action_block(ctx: Any, principal: Principal | None, runbook: Runbook,
     target = block_target(block, context)
     title = block.label or block.action
     with st.container(border=True):
-        needed = _needed_role(principal, block.action)
-        if needed is not None:
+        offer = may_offer(principal, block.action)
+        if not offer.allowed:
+            needed = offer.needs_role or "an unknown"
             role = principal.role if principal and principal.role else "no role"
             st.markdown(f":gray[:material/lock: **{safe_markdown(title)}** · `{block.action}`]")
             st.caption(f"Needs the {needed} role or higher to run; you are {role}.")

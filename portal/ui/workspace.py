@@ -9,6 +9,7 @@ from typing import Any
 import plotly.graph_objects as go
 import streamlit as st
 
+from portal import policy
 from portal.clients.models import (
     HostedInstance,
     HostingEvent,
@@ -217,8 +218,9 @@ def actions(ctx: Any, principal: Any, workspace_id: str, *, hosted: bool) -> Non
 
     kinds = {TargetKind.WORKSPACE} | ({TargetKind.HOSTED_INSTANCE} if hosted else set())
     specs = [spec for spec in default_registry() if spec.target_kind in kinds]
-    allowed = [spec for spec in specs if principal.has_role(spec.min_role)]
-    others = [spec for spec in specs if spec not in allowed]
+    decisions = policy.offers(principal, [spec.name for spec in specs])
+    allowed = [spec for spec in specs if decisions[spec.name].allowed]
+    others = [spec for spec in specs if not decisions[spec.name].allowed]
     if not allowed:
         st.info(f"Your role ({principal.role}) runs no actions; the audit log shows who did what.")
     for spec in allowed:
@@ -226,4 +228,4 @@ def actions(ctx: Any, principal: Any, workspace_id: str, *, hosted: bool) -> Non
             render_action(ctx, principal, spec.name, prefill={"workspace": workspace_id},
                           key=f"ws-action-{spec.name}")
     if others:
-        st.caption("Needs a higher role: " + ", ".join(f"{s.title} ({s.min_role})" for s in others))
+        st.caption("Needs a higher role: " + ", ".join(f"{s.title} ({decisions[s.name].needs_role})" for s in others))

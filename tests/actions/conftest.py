@@ -71,8 +71,7 @@ class SecretParams(ActionParams):
     api_key: str = SecretField(description="a credential", min_length=4)
 
 
-def _spec(name: str, danger: Danger, service: FakeService, params_model: type[ActionParams] = NoParams,
-          min_role: str = "support") -> ActionSpec:
+def _spec(name: str, danger: Danger, service: FakeService, params_model: type[ActionParams] = NoParams) -> ActionSpec:
     def preview(ctx: Any, target: str, params: Any) -> Preview:
         return Preview(f"{name} on {target} (3 things)", f"Name of {target}", {"things": 3})
 
@@ -82,13 +81,13 @@ def _spec(name: str, danger: Danger, service: FakeService, params_model: type[Ac
         return ActionResult(f"{name} done", {"ok": True})
 
     return ActionSpec(name=name, title=name, description=name, params_model=params_model,
-                      target_kind=TargetKind.WORKSPACE, min_role=min_role, danger=danger, repeat_harmless=False,
+                      target_kind=TargetKind.WORKSPACE, danger=danger, repeat_harmless=False,
                       preview=preview, handler=handler)
 
 
 @pytest.fixture()
 def make_spec() -> Callable[..., ActionSpec]:
-    """Build a stand-in spec: `make_spec(name, danger, service, params_model, min_role=...)`."""
+    """Build a stand-in spec: `make_spec(name, danger, service, params_model)` (roles are the policy's)."""
     return _spec
 
 
@@ -103,8 +102,8 @@ def fake_registry(fake_service: FakeService) -> Registry:
     return Registry([
         _spec("push.send_test", Danger.SAFE, fake_service, SecretParams),
         _spec("workspace.revoke_access_tokens", Danger.SAFE, fake_service),
-        _spec("hosting.restart", Danger.CONFIRM, fake_service, min_role="oncall"),
-        _spec("workspace.rotate_client_secret", Danger.TWO_PERSON, fake_service, min_role="oncall"),
+        _spec("hosting.restart", Danger.CONFIRM, fake_service),
+        _spec("workspace.rotate_client_secret", Danger.SAFE, fake_service),  # two-person by the policy
     ])
 
 

@@ -175,8 +175,7 @@ class SuspendParams(ActionParams):
 
 @pytest.fixture()
 def with_suspend(executor, fake_service, make_spec):
-    executor.registry.register(make_spec("workspace.suspend", Danger.TWO_PERSON, fake_service, SuspendParams,
-                                     min_role="oncall"))
+    executor.registry.register(make_spec("workspace.suspend", Danger.SAFE, fake_service, SuspendParams))
     return executor
 
 

@@ -1,4 +1,4 @@
-"""The registry declares what the policy decides: same actions, same least role, same two-person rule."""
+"""The registry and the policy know the same actions; two-person is the policy's alone."""
 
 from __future__ import annotations
 
@@ -24,10 +24,17 @@ def test_registry_and_policy_know_the_same_actions() -> None:
 
 
 @pytest.mark.parametrize("spec", list(default_registry()), ids=lambda s: s.name)
-def test_declared_min_role_and_danger_agree_with_the_policy(spec) -> None:
-    rule = policy.ACTION_RULES[spec.name]
-    assert spec.min_role == rule.min_role
-    assert (spec.danger == Danger.TWO_PERSON) == policy.needs_approval(spec.name)
+def test_the_safeguard_is_two_person_exactly_when_the_policy_says_so(spec) -> None:
+    assert spec.danger in (Danger.SAFE, Danger.CONFIRM)  # two-person is declared in the policy only
+    assert (spec.safeguard == Danger.TWO_PERSON) == policy.needs_approval(spec.name)
+
+
+def test_a_spec_cannot_declare_two_person_itself() -> None:
+    from dataclasses import replace
+
+    spec = replace(default_registry().get("workspace.suspend"), danger=Danger.TWO_PERSON)
+    with pytest.raises(ValueError, match="policy"):
+        Registry([spec])
 
 
 @pytest.mark.parametrize("spec", list(default_registry()), ids=lambda s: s.name)
@@ -43,7 +50,7 @@ def test_dangers_the_issue_names() -> None:
     assert registry.get("hosting.restart").danger == Danger.CONFIRM
     assert registry.get("hosting.upgrade").danger == Danger.CONFIRM
     for name in ("workspace.rotate_client_secret", "workspace.suspend", "workspace.unsuspend"):
-        assert registry.get(name).danger == Danger.TWO_PERSON
+        assert registry.get(name).safeguard == Danger.TWO_PERSON
 
 
 def test_unknown_action_and_duplicate_names() -> None:

@@ -7,7 +7,16 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from portal.identity import ROLES, Principal, principal_from_claims, role_rank
-from portal.policy import ACTION_RULES, Decision, decide_action, may_approve, may_view_screen, needs_approval
+from portal.policy import (
+    ACTION_RULES,
+    Decision,
+    decide_action,
+    may_approve,
+    may_offer,
+    may_view_screen,
+    needs_approval,
+    offers,
+)
 from portal.screens import SCREENS
 from portal.settings import Settings
 from portal_dev.idp import signed_in_user
@@ -178,3 +187,27 @@ def test_approvals_are_for_admins_and_never_for_your_own_request(
 
 def test_no_one_signed_in_approves_nothing() -> None:
     assert may_approve(None, requested_by="oncall") == Decision(False, "not signed in")
+
+
+@pytest.mark.parametrize("action", sorted(EXPECTED_LEAST_ROLE))
+@pytest.mark.parametrize("role", ROLES)
+def test_an_action_is_offered_exactly_to_the_roles_that_may_run_it(role: str, action: str) -> None:
+    offer = may_offer(as_role(role), action)
+    assert offer.allowed is (role_rank(role) >= role_rank(EXPECTED_LEAST_ROLE[action]))
+    assert offer.needs_role == (None if offer.allowed else EXPECTED_LEAST_ROLE[action])
+
+
+def test_offers_keep_the_order_asked_and_name_the_missing_role() -> None:
+    found = offers(as_role("support"), ["hosting.restart", "push.send_test", "no.such.action"])
+    assert list(found) == ["hosting.restart", "push.send_test", "no.such.action"]
+    refusal = "hosting.restart needs the oncall role or higher; you are support"
+    assert found["hosting.restart"] == Decision(False, refusal, "oncall")
+    assert found["push.send_test"].allowed
+    assert not found["no.such.action"].allowed and found["no.such.action"].needs_role is None
+    assert not may_offer(None, "push.send_test").allowed
+    assert may_offer(person("outsider"), "push.send_test").needs_role == "support"
+
+
+def test_a_screen_refusal_names_the_role_it_needs() -> None:
+    assert may_view_screen(as_role("oncall"), "approvals").needs_role == "admin"
+    assert may_view_screen(as_role("support"), "actions").needs_role is None
