@@ -1,7 +1,7 @@
 """Row 6: the Audit screen's first page with a filter on a log of 1,000,000 records, against an
 unindexed scan of the same table, on SQLite and on PostgreSQL.
 
-The figure is `portal.store.audit.page` exactly as pages/audit.py calls it (a session, the filter,
+The figure is `portal.store.audit.page` exactly as pages/audit.py calls it (the session factory, the filter,
 50 records, newest first), for each filter below; the row reports the slowest filter. The reference
 runs the same statement with indexes switched off: `NOT INDEXED` on SQLite, `enable_indexscan`,
 `enable_bitmapscan` and `enable_indexonlyscan` off on PostgreSQL. Both must return the same records.
@@ -72,8 +72,7 @@ def unindexed_engine(url: str) -> Engine:
 
 def first_page(sessions: sessionmaker[Session], flt: AuditFilter) -> list[int]:
     """What the Audit screen does for its first page; the records' seqs."""
-    with sessions() as session:
-        return [record.seq for record in page(session, flt, limit=PAGE_SIZE).records]
+    return [record.seq for record in page(sessions, flt, limit=PAGE_SIZE).records]
 
 
 def plan(engine: Engine, flt: AuditFilter) -> str:
@@ -122,7 +121,7 @@ def measure(config: Config, backend: str, url: str) -> Row:
         finally:
             reference_engine.dispose()
     worst = max(results, key=lambda name: results[name]["indexed"].value)
-    figure = Measure(f"`audit.page(session, filter, limit={PAGE_SIZE})` as the Audit screen calls it, for the "
+    figure = Measure(f"`audit.page(sessions, filter, limit={PAGE_SIZE})` as the Audit screen calls it, for the "
                      f"slowest of {len(FILTERS)} filters (named in Details)", "ms", results[worst]["indexed"].samples)
     ref = Measure("the same statement and filter with no index usable (a full scan)", "ms",
                   results[worst]["scan"].samples)

@@ -7,9 +7,9 @@ import streamlit as st
 from portal import policy
 from portal.actions.executor import ActionRequest
 from portal.actions.spec import secret_fields
+from portal.actions.states import RunState, look
 from portal.app_context import app_context
-from portal.store.models import RunState
-from portal.ui.actions import STATE_ICONS, describe_run, executor_or_stop, render_action, run_live, show_outcome
+from portal.ui.actions import describe_run, executor_or_stop, render_action, run_live, show_outcome
 from portal.ui.gate import require_screen
 
 principal = require_screen("actions")  # before anything else: pages can be run directly
@@ -29,7 +29,7 @@ if not offered:
 # Requests waiting on a second admin, or approved and ready to run.
 for run in executor.open_requests(principal):
     with st.container(border=True):
-        st.markdown(f"{STATE_ICONS[RunState(run.state)]} **{run.action}** on `{run.target_name or run.target}` "
+        st.markdown(f"{look(run.state).icon} **{run.action}** on `{run.target_name or run.target}` "
                     f"· {run.state.replace('_', ' ')}")
         st.caption(run.preview)
         describe_run(run)
@@ -60,5 +60,5 @@ with st.container(border=True):
 
 with st.expander("Your recent runs"):
     for run in executor.recent_runs(principal, limit=10):
-        st.markdown(f"{STATE_ICONS.get(RunState(run.state), '')} `{run.action}` on `{run.target}` · {run.state} "
+        st.markdown(f"{look(run.state).icon} `{run.action}` on `{run.target}` · {run.state} "
                     f"· {run.created_at:%Y-%m-%d %H:%M UTC}")

@@ -7,10 +7,10 @@ from datetime import UTC, datetime, time, timedelta
 import pandas as pd
 import streamlit as st
 
+from portal.actions.states import RunState
 from portal.app_context import app_context
-from portal.store import audit
-from portal.store.models import AuditEvent, RunState
-from portal.ui.actions import executor_or_stop
+from portal.audit_log import AuditEvent, AuditFilter
+from portal.ui.actions import audit_log_or_stop, executor_or_stop
 from portal.ui.gate import require_screen
 
 PAGE_SIZE = 50
@@ -22,7 +22,7 @@ COLUMNS = ["seq", "at", "event", "outcome", "actor_email", "actor_sub", "actor_r
 require_screen("audit")  # before anything else: pages can be run directly
 ctx = app_context()
 executor = executor_or_stop(ctx)
-sessions = executor.sessions
+log = audit_log_or_stop(ctx)
 
 st.title(":material/receipt_long: Audit log")
 st.caption("Append-only and hash-chained: each record's hash covers its content and the previous record's "
@@ -47,7 +47,7 @@ with st.form("audit-filters"):
     row2[3].caption(f"Events: {', '.join(e.value for e in AuditEvent)}")
     st.form_submit_button("Apply filters", icon=":material/filter_alt:")
 
-flt = audit.AuditFilter(
+flt = AuditFilter(
     actor=actor or None, action=action or None, target=target or None, outcome=outcome or None,
     since=datetime.combine(since, time.min, tzinfo=UTC) if since else None,
     until=datetime.combine(until, time.min, tzinfo=UTC) + timedelta(days=1) if until else None,
@@ -55,8 +55,7 @@ flt = audit.AuditFilter(
 )
 
 if flt.run_id:  # one run's story, readable at a glance (a link from an action's result lands here)
-    with sessions() as session:
-        trail = audit.records_for_run(session, flt.run_id)
+    trail = log.trail(flt.run_id)
     st.subheader(f"Run `{flt.run_id}`")
     for record in trail:
         by = record.actor_email or record.actor_sub
@@ -71,8 +70,7 @@ if flt.run_id:  # one run's story, readable at a glance (a link from an action's
 cursors = st.session_state.setdefault("audit-cursors", {"filter": None, "stack": [None]})
 if cursors["filter"] != flt:
     cursors.update(filter=flt, stack=[None])
-with sessions() as session:
-    result = audit.page(session, flt, before=cursors["stack"][-1], limit=PAGE_SIZE)
+result = log.page(flt, before=cursors["stack"][-1], limit=PAGE_SIZE)
 
 frame = pd.DataFrame([{name: getattr(record, name) for name in COLUMNS} for record in result.records],
                      columns=COLUMNS)
@@ -96,7 +94,7 @@ def export_csv() -> str:
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow(COLUMNS)
-    for count, record in enumerate(audit.iter_matching(sessions, flt)):
+    for count, record in enumerate(log.export(flt)):
         if count >= EXPORT_LIMIT:
             break
         writer.writerow([getattr(record, name) for name in COLUMNS])
@@ -108,7 +106,7 @@ left.download_button("Export CSV", data=export_csv, file_name="audit-log.csv", m
                      icon=":material/download:", help=f"the filtered records, at most {EXPORT_LIMIT:,}")
 if right.button("Verify the chain", icon=":material/verified_user:"):
     with st.spinner("Checking every record's hash…"):
-        verification = audit.verify(sessions)
+        verification = log.verify()
     if verification.ok:
         st.success(verification.describe(), icon=":material/verified_user:")
     else:

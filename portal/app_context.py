@@ -5,21 +5,30 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING
 
 import streamlit as st
 
 from portal.settings import Settings, get_settings
+
+if TYPE_CHECKING:
+    from portal.actions.executor import Executor
+    from portal.audit_log import AuditLog
+    from portal.clients import Clients
+    from portal.store import Database
 
 log = logging.getLogger("portal")
 
 
 @dataclass(frozen=True)
 class AppContext:
+    """What pages are given: settings, clients, and (when the database opened) the executor and audit log."""
+
     settings: Settings
-    clients: Any  # portal.clients.Clients
-    database: Any = None  # portal.store.Database; None when it could not be opened
-    executor: Any = None  # portal.actions.executor.Executor; None without a database
+    clients: Clients
+    database: Database | None = None  # None when it could not be opened
+    executor: Executor | None = None  # None without a database
+    audit: AuditLog | None = None  # None without a database
     database_error: str | None = field(default=None)
 
 
@@ -39,18 +48,23 @@ def app_context() -> AppContext:
     # People wait on these calls: a service asking for a long pause (Retry-After) is retried after at
     # most 2 s, so a page with a slow or down service still renders within a few seconds.
     clients = build_clients(settings, session_factory=recording_session, retry=RetryPolicy(max_retry_after=2.0))
-    database = executor = error = None
+    database: Database | None = None
+    executor: Executor | None = None
+    audit: AuditLog | None = None
+    error: str | None = None
     try:
         from portal.actions.executor import build_executor
+        from portal.audit_log import AuditLog
         from portal.store import open_database
 
         database = open_database(settings.database_url)
         executor = build_executor(settings, database, clients)
+        audit = AuditLog(database)
         abandoned = executor.recover_abandoned()
         if abandoned:
             log.warning("marked %d runs abandoned (outcome unknown): %s", len(abandoned), ", ".join(abandoned))
     except Exception as exc:  # the dashboards must not depend on the portal's own database
         log.exception("portal database unavailable")
         error = f"{type(exc).__name__}: {exc}"
-    return AppContext(settings=settings, clients=clients, database=database, executor=executor,
+    return AppContext(settings=settings, clients=clients, database=database, executor=executor, audit=audit,
                       database_error=error)

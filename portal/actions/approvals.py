@@ -7,84 +7,62 @@ using an approval after its time limit. Every refusal is recorded in the audit l
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable
 from datetime import timedelta
-from typing import TYPE_CHECKING, Any
-
-from sqlalchemy import select
 
 from portal import policy
 from portal.actions.errors import ApprovalRefused
-from portal.actions.outcomes import ActionRequest, Prepared, RunOutcome
+from portal.actions.outcomes import ActionRequest, Prepared, RunOutcome, candidate_run
+from portal.actions.recording import Recorder, actor_of
+from portal.actions.running import Runner
 from portal.actions.spec import ProgressCallback, masked_params
 from portal.identity import Principal
-from portal.store.db import transaction
+from portal.store import runs
+from portal.store.db import Database, transaction
 from portal.store.models import ActionRun, AuditEvent, RunState, utcnow
-from portal.store.runs import StaleTransition, audit_run, expire_if_due, open_run, transition
-
-if TYPE_CHECKING:
-    from sqlalchemy.orm import Session, sessionmaker
-
-    from portal.actions.webhook import ChatWebhook
+from portal.store.runs import StaleTransition, Worker, audit_run, expire_if_due, open_run, transition
 
 
-def _who(principal: Principal) -> dict[str, str]:
-    return {"sub": principal.sub, "email": principal.email, "roles": ",".join(principal.roles)}
+class Approvals:
+    """Two-person requests: open them, approve or reject them, and start an approved one once."""
 
+    def __init__(self, database: Database, recorder: Recorder, runner: Runner, *, approval_ttl: timedelta,
+                 dedupe_window: timedelta, worker: Worker) -> None:
+        self.sessions = database.sessions
+        self.recorder = recorder
+        self.runner = runner
+        self.approval_ttl = approval_ttl
+        self.dedupe_window = dedupe_window
+        self.worker = worker
 
-class ApprovalsMixin:
-    """The approval half of `Executor` (kept apart so each file reads in one sitting)."""
-
-    sessions: sessionmaker[Session]
-    approval_ttl: timedelta
-    dedupe_window: timedelta
-    webhook: ChatWebhook | None
-    worker: Any
-
-    if TYPE_CHECKING:  # provided by Executor
-        def prepare(self, principal: Principal, request: ActionRequest) -> Prepared: ...
-        def get_run(self, run_id: str) -> ActionRun | None: ...
-        def _new_run(self, principal: Principal, request: ActionRequest, prepared: Prepared,
-                     state: RunState) -> ActionRun: ...
-        def _execute(self, run: ActionRun, prepared: Prepared,
-                     progress: ProgressCallback | None) -> RunOutcome: ...
-        def _notify(self, run: ActionRun) -> None: ...
-        def _record_refusal(self, actor: Principal, run: ActionRun, reason: str, event: AuditEvent,
-                            params: Mapping[str, Any] | None = None) -> None: ...
-
-    def _request_approval_or_run(self, principal: Principal, request: ActionRequest, prepared: Prepared,
-                                 progress: ProgressCallback | None) -> RunOutcome:
+    def request_or_run(self, principal: Principal, request: ActionRequest, prepared: Prepared,
+                       progress: ProgressCallback | None) -> RunOutcome:
         """Open an approval request; or, when this exact request is already approved for this
         person, run it; or return the request that already stands (pending, running, done)."""
-        candidate = self._new_run(principal, request, prepared, RunState.AWAITING_APPROVAL)
+        candidate = candidate_run(principal, request, prepared, RunState.AWAITING_APPROVAL, worker=self.worker,
+                                  approval_ttl=self.approval_ttl)
         run, created = open_run(self.sessions, candidate, window=self.dedupe_window,
                                 detail={"policy": prepared.reason, "expires_at": candidate.expires_at})
         if created:
-            self._notify(run)
+            self.recorder.notify(run)
             return RunOutcome(run, True, prepared.preview)
         if run.state == RunState.APPROVED:
-            if run.actor_sub != principal.sub:
-                reason = f"this approval was granted to {run.actor_email or run.actor_sub}; only they may run it"
-                self._record_refusal(principal, run, reason, AuditEvent.REFUSED)
-                raise ApprovalRefused(reason)
-            return self._start_approved(run, prepared, progress)
+            self._only_the_requester(principal, run)
+            return self._start(run, prepared, progress)
         return RunOutcome(run, False, prepared.preview)
 
-    def run_approved(self, principal: Principal, run_id: str, params: Mapping[str, Any], *,
-                     progress: ProgressCallback | None = None) -> RunOutcome:
+    def run_approved(self, principal: Principal, run_id: str, prepare: Callable[[ActionRequest], Prepared],
+                     params: dict[str, object], progress: ProgressCallback | None) -> RunOutcome:
         """Run an approved request; `params` must be exactly the approved ones (secrets re-entered)."""
-        run = self.get_run(run_id)
+        run = runs.get_run(self.sessions, run_id)
         if run is None:
             raise ApprovalRefused(f"no request {run_id}")
-        prepared = self.prepare(principal, ActionRequest(run.action, run.target, params, runbook_id=run.runbook_id))
+        prepared = prepare(ActionRequest(run.action, run.target, params, runbook_id=run.runbook_id))
         if prepared.fingerprint != run.fingerprint:
             reason = "the parameters differ from the approved ones; request approval for the new ones"
-            self._record_refusal(principal, run, reason, AuditEvent.REFUSED, masked_params(prepared.params))
+            self.recorder.refusal(principal, run, reason, AuditEvent.REFUSED, masked_params(prepared.params))
             raise ApprovalRefused(reason)
-        if run.actor_sub != principal.sub:
-            reason = f"this approval was granted to {run.actor_email or run.actor_sub}; only they may run it"
-            self._record_refusal(principal, run, reason, AuditEvent.REFUSED)
-            raise ApprovalRefused(reason)
+        self._only_the_requester(principal, run)
         with transaction(self.sessions) as session:
             fresh = session.get(ActionRun, run_id, populate_existing=True)
             assert fresh is not None
@@ -95,9 +73,15 @@ class ApprovalsMixin:
             raise ApprovalRefused("not approved yet")
         if run.state != RunState.APPROVED:
             return RunOutcome(run, False, prepared.preview)  # already running or done: never twice
-        return self._start_approved(run, prepared, progress)
+        return self._start(run, prepared, progress)
 
-    def _start_approved(self, run: ActionRun, prepared: Prepared, progress: ProgressCallback | None) -> RunOutcome:
+    def _only_the_requester(self, principal: Principal, run: ActionRun) -> None:
+        if run.actor_sub != principal.sub:
+            reason = f"this approval was granted to {run.actor_email or run.actor_sub}; only they may run it"
+            self.recorder.refusal(principal, run, reason, AuditEvent.REFUSED)
+            raise ApprovalRefused(reason)
+
+    def _start(self, run: ActionRun, prepared: Prepared, progress: ProgressCallback | None) -> RunOutcome:
         now = utcnow()
         with transaction(self.sessions) as session:
             try:
@@ -109,19 +93,19 @@ class ApprovalsMixin:
                 audit_run(session, started, AuditEvent.STARTED,
                           detail={"policy": prepared.reason, "preview_at_start": prepared.preview.summary})
         if started is None:
-            current = self.get_run(run.id)
+            current = runs.get_run(self.sessions, run.id)
             assert current is not None
             return RunOutcome(current, False, prepared.preview)
-        return self._execute(started, prepared, progress)
+        return self.runner.execute(started, prepared, progress)
 
     def _request_for(self, approver: Principal, run_id: str) -> ActionRun:
         """The request `approver` may decide on; a refusal (e.g. their own request) is recorded first."""
-        run = self.get_run(run_id)
+        run = runs.get_run(self.sessions, run_id)
         if run is None:
             raise ApprovalRefused(f"no request {run_id}")
         decision = policy.may_approve(approver, requested_by=run.actor_sub)
         if not decision.allowed:
-            self._record_refusal(approver, run, decision.reason, AuditEvent.APPROVAL_DENIED)
+            self.recorder.refusal(approver, run, decision.reason, AuditEvent.APPROVAL_DENIED)
             raise ApprovalRefused(decision.reason)
         return run
 
@@ -143,19 +127,19 @@ class ApprovalsMixin:
                     assert reread is not None
                     run = reread
                 else:
-                    audit_run(session, run, AuditEvent.APPROVED, actor=_who(approver),
+                    audit_run(session, run, AuditEvent.APPROVED, actor=actor_of(approver),
                               detail={"run_before": (now + self.approval_ttl).isoformat()})
             # Anything else is refused below, after this transaction kept a just-recorded expiry.
         if run.state == RunState.EXPIRED:
             raise ApprovalRefused("the request expired before it was approved; ask for a new one")
         if run.state != RunState.APPROVED or run.approver_sub != approver.sub:
             raise ApprovalRefused(f"the request is {run.state}, not awaiting approval")
-        self._notify(run)
+        self.recorder.notify(run)
         return run
 
     def reject(self, approver: Principal, run_id: str, reason: str) -> ActionRun:
         """Refuse a pending request (an admin other than the requester), saying why."""
-        run = self._request_for(approver, run_id)
+        self._request_for(approver, run_id)
         note = (reason or "").strip()[:500] or "no reason given"
         with transaction(self.sessions) as session:
             try:
@@ -164,36 +148,20 @@ class ApprovalsMixin:
                                  error=f"rejected by {approver.email or approver.sub}: {note}")
             except StaleTransition:
                 raise ApprovalRefused("the request is no longer awaiting approval") from None
-            audit_run(session, run, AuditEvent.REJECTED, actor=_who(approver), detail={"reason": note})
-        self._notify(run)
+            audit_run(session, run, AuditEvent.REJECTED, actor=actor_of(approver), detail={"reason": note})
+        self.recorder.notify(run)
         return run
 
     def expire_overdue(self) -> int:
         """Record every request or approval past its time limit as expired; returns how many."""
-        now = utcnow()
-        with self.sessions() as session:
-            overdue = list(session.execute(select(ActionRun.id).where(
-                ActionRun.state.in_([RunState.AWAITING_APPROVAL.value, RunState.APPROVED.value]),
-                ActionRun.expires_at <= now)).scalars())
-        for run_id in overdue:
-            with transaction(self.sessions) as session:
-                fresh = session.get(ActionRun, run_id, populate_existing=True)
-                if fresh is not None:
-                    expire_if_due(session, fresh, now)
-        return len(overdue)
+        return len(runs.expire_overdue(self.sessions))
 
-    def pending_approvals(self) -> list[ActionRun]:
+    def pending(self) -> list[ActionRun]:
         """Requests awaiting an approver, oldest first (overdue ones are expired first)."""
         self.expire_overdue()
-        with self.sessions() as session:
-            return list(session.execute(select(ActionRun).where(
-                ActionRun.state == RunState.AWAITING_APPROVAL.value).order_by(ActionRun.created_at)).scalars())
+        return runs.awaiting_approval(self.sessions)
 
     def open_requests(self, principal: Principal) -> list[ActionRun]:
         """This person's requests awaiting approval or approved and not yet run, newest first."""
         self.expire_overdue()
-        with self.sessions() as session:
-            return list(session.execute(select(ActionRun).where(
-                ActionRun.actor_sub == principal.sub,
-                ActionRun.state.in_([RunState.AWAITING_APPROVAL.value, RunState.APPROVED.value]),
-            ).order_by(ActionRun.created_at.desc())).scalars())
+        return runs.open_requests(self.sessions, actor_sub=principal.sub)

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any
 
-from portal.actions.spec import ActionParams, ActionSpec, Danger, Preview
-from portal.store.models import ActionRun, RunState
+from portal.actions.spec import ActionParams, ActionSpec, Danger, Preview, masked_params
+from portal.identity import Principal
+from portal.store.audit import canonical_json
+from portal.store.models import ActionRun, RunState, utcnow
+from portal.store.runs import Worker
 
 
 @dataclass(frozen=True)
@@ -54,3 +59,18 @@ class RunOutcome:
     @property
     def state(self) -> RunState:
         return RunState(self.run.state)
+
+
+def candidate_run(principal: Principal, request: ActionRequest, prepared: Prepared, state: RunState, *,
+                  worker: Worker, approval_ttl: timedelta) -> ActionRun:
+    """The run a prepared request would open (`portal.store.runs.open_run` decides whether it does)."""
+    now = utcnow()
+    return ActionRun(
+        id=str(uuid.uuid4()), action=prepared.spec.name, target=prepared.target,
+        target_kind=prepared.spec.target_kind.value, target_name=prepared.preview.target_name[:200],
+        fingerprint=prepared.fingerprint, params=canonical_json(masked_params(prepared.params)),
+        preview=prepared.preview.summary[:2000], danger=prepared.spec.safeguard.value, state=state.value,
+        actor_sub=principal.sub, actor_email=principal.email, actor_roles=",".join(principal.roles),
+        runbook_id=request.runbook_id, created_at=now, worker=str(worker),
+        expires_at=now + approval_ttl if state == RunState.AWAITING_APPROVAL else None,
+    )

@@ -11,33 +11,16 @@ from typing import Any
 
 import requests
 
+from portal.actions.states import look
 from portal.store.models import ActionRun, RunState
 
 log = logging.getLogger("portal.actions.webhook")
-
-# Rocket.Chat attachment colours by state: green, red, amber.
-_COLOURS = {
-    RunState.SUCCEEDED: "#2de0a5", RunState.FAILED: "#f5455c", RunState.UNKNOWN: "#ffd21f",
-    RunState.ABANDONED: "#ffd21f", RunState.AWAITING_APPROVAL: "#1d74f5", RunState.APPROVED: "#1d74f5",
-    RunState.REJECTED: "#9ea2a8", RunState.EXPIRED: "#9ea2a8", RunState.RUNNING: "#1d74f5",
-}
-_HEADLINES = {
-    RunState.AWAITING_APPROVAL: "asks for approval to run",
-    RunState.APPROVED: "has approval to run",
-    RunState.REJECTED: "was refused approval for",
-    RunState.SUCCEEDED: "ran",
-    RunState.FAILED: "ran (FAILED)",
-    RunState.UNKNOWN: "ran (outcome UNKNOWN: the service did not answer in time)",
-    RunState.ABANDONED: "ran (abandoned: outcome unknown)",
-    RunState.EXPIRED: "let an approval expire for",
-}
-
 
 def message_for(run: ActionRun, *, portal_url: str | None = None) -> dict[str, Any]:
     """The incoming-webhook JSON for a run in its current state."""
     state = RunState(run.state)
     who = run.actor_email or run.actor_sub
-    text = f"*{who}* {_HEADLINES.get(state, state.value)} `{run.action}` on `{run.target}`"
+    text = f"*{who}* {look(state).chat} `{run.action}` on `{run.target}`"
     fields = [{"short": True, "title": "State", "value": state.value},
               {"short": True, "title": "Run", "value": run.id}]
     if run.approver_sub:
@@ -46,7 +29,7 @@ def message_for(run: ActionRun, *, portal_url: str | None = None) -> dict[str, A
         fields.append({"short": False, "title": "Error", "value": run.error})
     if run.request_id:
         fields.append({"short": True, "title": "Request id", "value": run.request_id})
-    attachment: dict[str, Any] = {"title": run.preview[:300], "color": _COLOURS.get(state, "#9ea2a8"),
+    attachment: dict[str, Any] = {"title": run.preview[:300], "color": look(state).colour,
                                   "fields": fields}
     if portal_url:
         attachment["title_link"] = f"{portal_url.rstrip('/')}/audit?run={run.id}"

@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import String, func, select, update
 from sqlalchemy.orm import Session, sessionmaker
+from sqlmodel import col
 
 from portal.store.models import GENESIS_HASH, AuditHead, AuditRecord, utcnow
 
@@ -236,36 +237,82 @@ def _seq_bounds(session: Session, flt: AuditFilter) -> tuple[int | None, int | N
     return lo, hi
 
 
-def page(session: Session, flt: AuditFilter, *, before: int | None = None, limit: int = 50) -> AuditPage:
-    """Records matching `flt` with seq < `before`, newest first: keyset pagination (no OFFSET),
-    so page 20,000 costs what page 1 costs."""
+def _page(session: Session, flt: AuditFilter, *, before: int | None, limit: int) -> AuditPage:
     conditions = _conditions(flt)
     if flt.since or flt.until:
         lo, hi = _seq_bounds(session, flt)
-        conditions += [AuditRecord.seq >= lo] if lo is not None else []
-        conditions += [AuditRecord.seq <= hi] if hi is not None else []
+        conditions += [col(AuditRecord.seq) >= lo] if lo is not None else []
+        conditions += [col(AuditRecord.seq) <= hi] if hi is not None else []
     if before is not None:
-        conditions.append(AuditRecord.seq < before)
-    statement = select(AuditRecord).where(*conditions).order_by(AuditRecord.seq.desc()).limit(limit + 1)
+        conditions.append(col(AuditRecord.seq) < before)
+    statement = select(AuditRecord).where(*conditions).order_by(col(AuditRecord.seq).desc()).limit(limit + 1)
     records = list(session.execute(statement).scalars())
     more = len(records) > limit
     records = records[:limit]
     return AuditPage(records, records[-1].seq if more and records else None)
 
 
-def iter_matching(sessions: sessionmaker[Session], flt: AuditFilter, *, batch: int = 2000) -> Iterator[AuditRecord]:
+def page(sessions: sessionmaker[Session], flt: AuditFilter, *, before: int | None = None,
+         limit: int = 50) -> AuditPage:
+    """Records matching `flt` with seq < `before`, newest first: keyset pagination (no OFFSET),
+    so page 20,000 costs what page 1 costs."""
+    with sessions() as session:
+        return _page(session, flt, before=before, limit=limit)
+
+
+def export(sessions: sessionmaker[Session], flt: AuditFilter, *, batch: int = 2000) -> Iterator[AuditRecord]:
     """Every record matching `flt`, newest first, fetched in keyset batches (for CSV export)."""
     before: int | None = None
     while True:
-        with sessions() as session:
-            result = page(session, flt, before=before, limit=batch)
+        result = page(sessions, flt, before=before, limit=batch)
         yield from result.records
         if result.next_before is None:
             return
         before = result.next_before
 
 
-def records_for_run(session: Session, run_id: str) -> list[AuditRecord]:
-    """A run's records, oldest first."""
-    statement = select(AuditRecord).where(AuditRecord.run_id == run_id).order_by(AuditRecord.seq)
-    return list(session.execute(statement).scalars())
+def trail(sessions: sessionmaker[Session], *, run_id: str) -> list[AuditRecord]:
+    """A run's records, oldest first: its whole story."""
+    statement = select(AuditRecord).where(col(AuditRecord.run_id) == run_id).order_by(col(AuditRecord.seq))
+    with sessions() as session:
+        return list(session.execute(statement).scalars())
+
+
+# Audit events that end a request: each run (or refusal) is counted once, by its outcome.
+FINAL_EVENTS: tuple[str, ...] = ("succeeded", "failed", "unknown", "abandoned", "rejected", "expired", "denied")
+
+
+@dataclass(frozen=True)
+class RunbookUsage:
+    """How a runbook's action blocks were used, from the audit log."""
+
+    last_used: datetime | None
+    outcomes: dict[str, dict[str, int]]  # action -> outcome -> count
+
+    @property
+    def total(self) -> int:
+        return sum(sum(by_outcome.values()) for by_outcome in self.outcomes.values())
+
+
+def usage_per_runbook(sessions: sessionmaker[Session], *, runbook_ids: Iterable[str]) -> dict[str, RunbookUsage]:
+    """Last use and per-action outcome counts of each runbook's blocks, from the records naming the
+    runbook (one grouped query for all of them)."""
+    ids = list(runbook_ids)
+    rows: list[Any] = []
+    if ids:
+        statement = (
+            select(AuditRecord.runbook_id, AuditRecord.action, AuditRecord.event, func.count(),
+                   func.max(AuditRecord.at))
+            .where(col(AuditRecord.runbook_id).in_(ids))
+            .group_by(AuditRecord.runbook_id, AuditRecord.action, AuditRecord.event)
+        )
+        with sessions() as session:
+            rows = list(session.execute(statement).all())
+    last: dict[str, datetime] = {}
+    outcomes: dict[str, dict[str, dict[str, int]]] = {}
+    for runbook_id, action, event, count, at in rows:
+        if at is not None and (runbook_id not in last or at > last[runbook_id]):
+            last[runbook_id] = at
+        if event in FINAL_EVENTS:
+            outcomes.setdefault(runbook_id, {}).setdefault(action, {})[event] = int(count)
+    return {rid: RunbookUsage(last_used=last.get(rid), outcomes=outcomes.get(rid, {})) for rid in ids}

@@ -20,6 +20,7 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
+from sqlmodel import col
 
 from portal.store import audit
 from portal.store.db import transaction
@@ -113,10 +114,13 @@ def _json_object(text: str) -> dict[str, Any]:
     return value if isinstance(value, dict) else {"value": value}
 
 
-def _is_current(run: ActionRun, now: datetime, window: timedelta) -> bool:
-    """Does `run` still stand for its fingerprint: not finished, or run and finished less than
-    `window` ago? A rejected or expired request never ran, so it never blocks asking again."""
+def is_current(run: ActionRun, now: datetime, window: timedelta) -> bool:
+    """The de-duplication rule: does `run` still stand for its fingerprint? Yes while it runs or
+    waits for (or holds) an approval within its time limit, and for `window` after it finished.
+    A rejected or expired request never ran, so it never blocks asking again."""
     state = RunState(run.state)
+    if state in (RunState.AWAITING_APPROVAL, RunState.APPROVED):
+        return run.expires_at is None or now < run.expires_at  # past it: expired when next touched
     if not state.terminal:
         return True
     if state in (RunState.REJECTED, RunState.EXPIRED):
@@ -151,7 +155,7 @@ def open_run(sessions: sessionmaker[Session], candidate: ActionRun, *, window: t
                     existing = session.get(ActionRun, gate.run_id, populate_existing=True)
                     if existing is not None:
                         existing = expire_if_due(session, existing, now)
-                        if _is_current(existing, now, window):
+                        if is_current(existing, now, window):
                             return existing, False
                     session.execute(
                         update(ActionGate).where(ActionGate.fingerprint == candidate.fingerprint)
@@ -203,10 +207,73 @@ def heartbeat(sessions: sessionmaker[Session], run_id: str) -> None:
         )
 
 
+# -- queries ------------------------------------------------------------------------------------
+
+
 def get_run(sessions: sessionmaker[Session], run_id: str) -> ActionRun | None:
     """The run as the database has it now."""
     with sessions() as session:
         return session.get(ActionRun, run_id)
+
+
+def current_for(sessions: sessionmaker[Session], *, fingerprint: str, window: timedelta,
+                now: datetime | None = None) -> ActionRun | None:
+    """The run that stands for `fingerprint` now (see `is_current`), or None: asking is a new request."""
+    with sessions() as session:
+        gate = session.get(ActionGate, fingerprint)
+        run = session.get(ActionRun, gate.run_id) if gate else None
+    return run if run is not None and is_current(run, now or utcnow(), window) else None
+
+
+def recent_for(sessions: sessionmaker[Session], *, actor_sub: str, limit: int = 10) -> list[ActionRun]:
+    """One person's latest runs and requests, newest first."""
+    with sessions() as session:
+        return list(session.execute(
+            select(ActionRun).where(col(ActionRun.actor_sub) == actor_sub)
+            .order_by(col(ActionRun.created_at).desc()).limit(limit)).scalars())
+
+
+_PENDING = (RunState.AWAITING_APPROVAL.value, RunState.APPROVED.value)
+
+
+def awaiting_approval(sessions: sessionmaker[Session]) -> list[ActionRun]:
+    """Requests waiting for an approver, oldest first."""
+    with sessions() as session:
+        return list(session.execute(
+            select(ActionRun).where(col(ActionRun.state) == RunState.AWAITING_APPROVAL.value)
+            .order_by(col(ActionRun.created_at))).scalars())
+
+
+def open_requests(sessions: sessionmaker[Session], *, actor_sub: str) -> list[ActionRun]:
+    """One person's requests awaiting approval, or approved and not yet run, newest first."""
+    with sessions() as session:
+        return list(session.execute(
+            select(ActionRun).where(col(ActionRun.actor_sub) == actor_sub, col(ActionRun.state).in_(_PENDING))
+            .order_by(col(ActionRun.created_at).desc())).scalars())
+
+
+def expire_overdue(sessions: sessionmaker[Session], *, now: datetime | None = None) -> list[ActionRun]:
+    """Record every request or approval past its time limit as expired; returns the runs expired."""
+    now = now or utcnow()
+    with sessions() as session:
+        overdue = list(session.execute(select(ActionRun.id).where(
+            col(ActionRun.state).in_(_PENDING), col(ActionRun.expires_at) <= now)).scalars())
+    expired: list[ActionRun] = []
+    for run_id in overdue:
+        with transaction(sessions) as session:
+            fresh = session.get(ActionRun, run_id, populate_existing=True)
+            if fresh is not None:
+                moved = expire_if_due(session, fresh, now)
+                if moved.state == RunState.EXPIRED:
+                    expired.append(moved)
+    return expired
+
+
+def running(sessions: sessionmaker[Session]) -> list[ActionRun]:
+    """Every run recorded as running (by any process or replica)."""
+    with sessions() as session:
+        return list(session.execute(
+            select(ActionRun).where(col(ActionRun.state) == RunState.RUNNING.value)).scalars())
 
 
 def _pid_alive(pid: int) -> bool:
@@ -238,10 +305,8 @@ def recover_abandoned(sessions: sessionmaker[Session], me: Worker, *,
                       stale_after: timedelta = timedelta(minutes=10)) -> list[str]:
     """Mark runs left `running` by a dead process as abandoned (outcome unknown); returns their ids."""
     now = utcnow()
-    with sessions() as session:
-        running = list(session.execute(select(ActionRun).where(ActionRun.state == RunState.RUNNING.value)).scalars())
     recovered: list[str] = []
-    for run in running:
+    for run in running(sessions):
         if not is_abandoned(run, me, now, stale_after):
             continue
         with transaction(sessions) as session:

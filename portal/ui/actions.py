@@ -10,7 +10,7 @@ from __future__ import annotations
 import queue
 from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import streamlit as st
 from pydantic import ValidationError
@@ -20,7 +20,12 @@ from portal.actions.executor import ActionRequest, Executor, Prepared, RunOutcom
 from portal.actions.registry import UnknownAction
 from portal.actions.spec import ActionSpec, Danger, InvalidRequest, fingerprint
 from portal.identity import Principal
-from portal.store.models import ActionRun, RunState
+
+if TYPE_CHECKING:
+    from portal.app_context import AppContext
+    from portal.audit_log import AuditLog
+from portal.actions.states import RunState, look
+from portal.store.models import ActionRun
 from portal.ui.forms import render_fields
 
 # Worker threads outlive page reruns; eight concurrent actions per portal process is plenty.
@@ -31,22 +36,22 @@ DANGER_BADGES = {
     Danger.CONFIRM: ":orange-badge[confirm: type the name]",
     Danger.TWO_PERSON: ":red-badge[two-person: an admin approves]",
 }
-STATE_ICONS = {
-    RunState.SUCCEEDED: ":material/check_circle:", RunState.FAILED: ":material/error:",
-    RunState.UNKNOWN: ":material/help:", RunState.ABANDONED: ":material/help:",
-    RunState.AWAITING_APPROVAL: ":material/hourglass_top:", RunState.APPROVED: ":material/verified:",
-    RunState.RUNNING: ":material/progress_activity:", RunState.REJECTED: ":material/block:",
-    RunState.EXPIRED: ":material/timer_off:",
-}
-
-
-def executor_or_stop(ctx: Any) -> Executor:
+def executor_or_stop(ctx: AppContext) -> Executor:
     """The process's executor; without a database, say why and stop the page."""
-    if getattr(ctx, "executor", None) is None:
+    if ctx.executor is None:
         st.error(f"Actions are unavailable: the portal's database could not be opened. "
-                 f"{getattr(ctx, 'database_error', '') or ''}", icon=":material/database_off:")
+                 f"{ctx.database_error or ''}", icon=":material/database_off:")
         st.stop()
     return ctx.executor
+
+
+def audit_log_or_stop(ctx: AppContext) -> AuditLog:
+    """The process's audit log; without a database, say why and stop the page."""
+    if ctx.audit is None:
+        st.error(f"The audit log is unavailable: the portal's database could not be opened. "
+                 f"{ctx.database_error or ''}", icon=":material/database_off:")
+        st.stop()
+    return ctx.audit
 
 
 def target_prefill(prefill: Mapping[str, Any]) -> str:
@@ -54,7 +59,7 @@ def target_prefill(prefill: Mapping[str, Any]) -> str:
     return str(prefill.get("target") or prefill.get("workspace") or "")
 
 
-def render_action(ctx: Any, principal: Principal, action_name: str, *, prefill: Mapping[str, Any],
+def render_action(ctx: AppContext, principal: Principal, action_name: str, *, prefill: Mapping[str, Any],
                   runbook_id: str | None = None, key: str) -> RunOutcome | None:
     """Render the action's form and drive it through the executor; returns the outcome once run."""
     executor = executor_or_stop(ctx)
@@ -185,7 +190,7 @@ def run_live(executor: Executor, principal: Principal, request: ActionRequest) -
         if outcome.state == RunState.RUNNING:  # an identical request is running: watch it instead
             status.update(label=f"Already running since {outcome.run.started_at:%H:%M:%S UTC}; waiting for it…")
             outcome = RunOutcome(executor.wait_for(outcome.run.id), False, outcome.preview)
-        good = outcome.state in (RunState.SUCCEEDED, RunState.AWAITING_APPROVAL, RunState.APPROVED)
+        good = look(outcome.state).good
         status.update(label=headline(outcome), state="complete" if good else "error", expanded=not good)
     return outcome
 
@@ -193,13 +198,7 @@ def run_live(executor: Executor, principal: Principal, request: ActionRequest) -
 def headline(outcome: RunOutcome) -> str:
     """One line saying what happened, including when it was a repeat of an identical request."""
     run = outcome.run
-    words = {
-        RunState.SUCCEEDED: "Succeeded", RunState.FAILED: "Failed", RunState.AWAITING_APPROVAL: "Approval requested",
-        RunState.UNKNOWN: "Outcome unknown (the service did not answer in time)",
-        RunState.ABANDONED: "Abandoned: outcome unknown", RunState.APPROVED: "Approved",
-        RunState.REJECTED: "Rejected", RunState.EXPIRED: "Expired", RunState.RUNNING: "Running",
-    }
-    text = f"{words[RunState(run.state)]}: {run.action} on {run.target_name or run.target}"
+    text = f"{look(run.state).word}: {run.action} on {run.target_name or run.target}"
     if not outcome.created:
         text += " (an identical request a moment ago; not run again)"
     return text
@@ -211,7 +210,7 @@ def show_outcome(outcome: RunOutcome, spec: ActionSpec | None = None) -> None:
     state = RunState(run.state)
     box = st.success if state == RunState.SUCCEEDED else st.info if state in (
         RunState.AWAITING_APPROVAL, RunState.APPROVED) else st.error
-    box(headline(outcome), icon=STATE_ICONS.get(state))
+    box(headline(outcome), icon=look(state).icon)
     if state in (RunState.UNKNOWN, RunState.ABANDONED) and spec is not None:
         if spec.repeat_harmless:
             st.caption("Running it again is harmless.")

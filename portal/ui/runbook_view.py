@@ -14,12 +14,13 @@ from collections import Counter
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 
 import pandas as pd
 import streamlit as st
 
+from portal.audit_log import RunbookUsage
 from portal.identity import Principal
 from portal.livedata import Live, Request
 from portal.policy import decide_action, may_offer
@@ -30,15 +31,16 @@ from portal.runbooks import (
     ActionBlock,
     Markdown,
     Runbook,
-    RunbookUsage,
     ViewBlock,
     block_target,
     link_target_id,
     prefill,
     render_text,
-    runbook_usage,
 )
 from portal.ui.live import fetch_all, freshness
+
+if TYPE_CHECKING:
+    from portal.app_context import AppContext
 
 log = logging.getLogger(__name__)
 CODE_SPAN = re.compile(r"(`+)(.+?)\1")
@@ -334,14 +336,12 @@ def render_runbook(ctx: Any, principal: Principal | None, runbook: Runbook, cont
 # -- usage ----------------------------------------------------------------------------------------
 
 
-def load_usage(ctx: Any, runbook_ids: list[str]) -> dict[str, RunbookUsage]:
+def load_usage(ctx: AppContext, runbook_ids: list[str]) -> dict[str, RunbookUsage]:
     """Usage of the runbooks from the audit log; empty (and logged) when the database cannot answer."""
-    database = getattr(ctx, "database", None)  # None when the portal's database could not be opened
-    if database is None or not runbook_ids:
+    if ctx.audit is None or not runbook_ids:  # None when the portal's database could not be opened
         return {}
     try:
-        with database.sessions() as session:
-            return runbook_usage(session, runbook_ids)
+        return ctx.audit.usage(runbook_ids)
     except Exception as error:  # usage is a courtesy: the runbook must still open
         log.warning("runbook usage unavailable: %s", type(error).__name__)
         return {}

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import plotly.graph_objects as go
 import streamlit as st
@@ -21,10 +21,14 @@ from portal.clients.models import (
     StatsReport,
     Workspace,
 )
+from portal.identity import Principal
 from portal.livedata import Live
 from portal.releases import VersionSupport
 from portal.ui.live import freshness
 from portal.workspace_signals import Signal, failures_by_code, push_settings
+
+if TYPE_CHECKING:
+    from portal.app_context import AppContext
 
 SEVERITY_ICONS = {"critical": ":material/error:", "warning": ":material/warning:", "info": ":material/info:"}
 
@@ -191,15 +195,14 @@ def runbooks(ids: Sequence[str], titles: dict[str, str], workspace_key: str) -> 
         f"[{titles.get(i, i)}](/runbooks?runbook={i}&workspace={workspace_key})" for i in ids))
 
 
-def portal_history(ctx: Any, workspace_id: str) -> None:
+def portal_history(ctx: AppContext, workspace_id: str) -> None:
     """What the portal's own users did to this workspace, newest first, from the audit log."""
-    from portal.store.audit import AuditFilter, page
+    from portal.audit_log import AuditFilter
 
-    if ctx.database is None:
+    if ctx.audit is None:
         st.info("The portal's database is unavailable, so its history of this workspace cannot be shown.")
         return
-    with ctx.database.sessions() as session:
-        records = page(session, AuditFilter(target=workspace_id), limit=25).records
+    records = ctx.audit.page(AuditFilter(target=workspace_id), limit=25).records
     if not records:
         st.info("Nobody has run a portal action on this workspace yet.")
         return
@@ -210,7 +213,7 @@ def portal_history(ctx: Any, workspace_id: str) -> None:
                f"(/audit?target={workspace_id})")
 
 
-def actions(ctx: Any, principal: Any, workspace_id: str, *, hosted: bool) -> None:
+def actions(ctx: AppContext, principal: Principal, workspace_id: str, *, hosted: bool) -> None:
     """The actions this person may run on the workspace, each one click away; the rest named."""
     from portal.actions.registry import default_registry
     from portal.actions.spec import TargetKind

@@ -135,8 +135,7 @@ def test_safe_action_from_url_prefill_preview_run_result(portal, fake_service, d
     assert not at.exception, at.exception
     assert len(fake_service.calls) == 1
     assert "Succeeded" in shown(at)
-    with database.sessions() as session:
-        events = [r.event for r in audit.page(session, audit.AuditFilter(target="ws_000042")).records]
+    events = [r.event for r in audit.page(database.sessions, audit.AuditFilter(target="ws_000042")).records]
     assert events == ["succeeded", "started"]
 
 
@@ -235,8 +234,7 @@ def test_audit_run_link_shows_that_runs_records(portal, database, fake_service):
     key = "actions-workspace.revoke_access_tokens"
     at.button(key=f"FormSubmitter:{key}-form-Preview").click().run()
     button(at, "Run").click().run()
-    with database.sessions() as session:
-        run_id = audit.page(session, audit.AuditFilter(target="ws_5")).records[0].run_id
+    run_id = audit.page(database.sessions, audit.AuditFilter(target="ws_5")).records[0].run_id
     trail = portal("lead", "pages/audit.py", run=run_id).dataframe[0].value
     assert list(trail["event"]) == ["succeeded", "started"]
 

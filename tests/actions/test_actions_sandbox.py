@@ -236,8 +236,7 @@ def test_service_outage_fails_the_run_with_status_and_request_id(live, clients, 
     outcome = live.submit(people["support"], ActionRequest("push.send_test", ws, {}))
     assert outcome.state == RunState.FAILED
     assert outcome.run.service_status == 503 and outcome.run.request_id.startswith("req_")
-    with live.sessions() as session:
-        record = audit.records_for_run(session, outcome.run.id)[-1]
+    record = audit.trail(live.sessions, run_id=outcome.run.id)[-1]
     assert (record.outcome, record.service_status, record.request_id) == ("failed", 503, outcome.run.request_id)
 
 
@@ -395,18 +394,17 @@ def test_run_left_running_by_a_killed_process_is_abandoned_at_next_start(databas
     assert restarted.recover_abandoned() == [running.id]
     run = restarted.get_run(running.id)
     assert run.state == RunState.ABANDONED and "outcome unknown" in run.error
-    with database.sessions() as session:
-        events = [r.event for r in audit.records_for_run(session, running.id)]
+    events = [r.event for r in audit.trail(database.sessions, run_id=running.id)]
     assert events == ["started", "abandoned"]
     assert restarted.recover_abandoned() == []
 
 
 def test_long_operations_keep_the_heartbeat_fresh(live, clients, people, monkeypatch):
-    monkeypatch.setattr("portal.actions.executor._HEARTBEAT_EVERY", 0.0)
+    monkeypatch.setattr("portal.actions.running.HEARTBEAT_EVERY", 0.0)
     ws = running_instance(clients)
     name = clients.fleet.get_workspace(ws).name
     beats: list[Any] = []
-    original = live._liveness
+    original = live.runner._liveness
 
     def spy(run_id: str) -> Any:
         alive = original(run_id)
@@ -417,7 +415,7 @@ def test_long_operations_keep_the_heartbeat_fresh(live, clients, people, monkeyp
 
         return beat
 
-    monkeypatch.setattr(live, "_liveness", spy)
+    monkeypatch.setattr(live.runner, "_liveness", spy)
     outcome = live.submit(people["oncall"], ActionRequest("hosting.restart", ws, {}, confirmation=name))
     _succeeds(outcome)
     assert len(beats) >= 5 and beats[-1] > outcome.run.started_at  # polled for ~1.5 s, every 0.1 s

@@ -4,9 +4,8 @@ from datetime import UTC, datetime
 
 import pytest
 
-from portal.runbooks import runbook_usage
 from portal.store import open_database
-from portal.store.audit import append
+from portal.store.audit import append, usage_per_runbook
 from portal.store.db import transaction
 from portal_dev.testdb import temporary_database_url
 
@@ -40,8 +39,7 @@ def test_usage_counts_final_outcomes_per_action_for_one_runbook(database):
     record(database, "approval_requested", "workspace.rotate_client_secret", "rb-a", day.replace(hour=4))
     record(database, "succeeded", "push.send_test", "rb-b", day.replace(hour=9))
     record(database, "succeeded", "push.send_test", None, day.replace(hour=10))
-    with database.sessions() as session:
-        usages = runbook_usage(session, ["rb-a", "rb-b", "rb-never"])
+    usages = usage_per_runbook(database.sessions, runbook_ids=["rb-a", "rb-b", "rb-never"])
     usage, unused = usages["rb-a"], usages["rb-never"]
     assert usage.outcomes == {
         "workspace.revoke_access_tokens": {"succeeded": 1, "failed": 1},

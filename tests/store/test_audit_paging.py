@@ -74,11 +74,10 @@ def test_each_filter_walks_an_index_without_sorting(big: Database, name: str, de
 @pytest.mark.parametrize("name", list(FILTERS))
 def test_pages_are_fast_and_keyset_cursors_chain(big: Database, name: str) -> None:
     flt = FILTERS[name]
-    with big.sessions() as session:
-        start = time.perf_counter()
-        first = audit.page(session, flt, limit=50)
-        second = audit.page(session, flt, before=first.next_before, limit=50) if first.next_before else None
-        elapsed = time.perf_counter() - start
+    start = time.perf_counter()
+    first = audit.page(big.sessions, flt, limit=50)
+    second = audit.page(big.sessions, flt, before=first.next_before, limit=50) if first.next_before else None
+    elapsed = time.perf_counter() - start
     assert elapsed < 0.5, f"two pages took {elapsed:.3f}s"
     assert first.records, name
     seqs = [r.seq for r in first.records]
@@ -89,14 +88,13 @@ def test_pages_are_fast_and_keyset_cursors_chain(big: Database, name: str) -> No
 
 def test_time_window_filter(big: Database) -> None:
     flt = audit.AuditFilter(since=datetime(2026, 1, 1, tzinfo=UTC), until=datetime(2026, 1, 2, tzinfo=UTC))
-    with big.sessions() as session:
-        result = audit.page(session, flt, limit=500)
+    result = audit.page(big.sessions, flt, limit=500)
     assert result.records and all(flt.since <= r.at < flt.until for r in result.records)
 
 
 def test_export_walks_every_match_in_batches(big: Database) -> None:
     flt = audit.AuditFilter(target="ws_000123")
-    exported = list(audit.iter_matching(big.sessions, flt, batch=5))
+    exported = list(audit.export(big.sessions, flt, batch=5))
     assert len(exported) == COUNT // 5000
     assert len({r.seq for r in exported}) == len(exported)
 
@@ -115,13 +113,13 @@ def test_time_never_goes_backwards_so_a_date_range_is_a_seq_range(database) -> N
     for at in clocks:
         with transaction(database.sessions) as session:
             append(session, event="denied", outcome="denied", actor_sub="x", action="push.send_test", at=at)
-    with database.sessions() as session:
-        everything = page(session, AuditFilter(), limit=10).records
-        times = [r.at for r in sorted(everything, key=lambda r: r.seq)]
-        assert times == sorted(times)
-        assert times[3] == base + timedelta(hours=2)
-        window = page(session, AuditFilter(since=base + timedelta(hours=1), until=base + timedelta(hours=3)),
-                      limit=10).records
-        assert sorted(r.seq for r in window) == [2, 3, 4]
-        assert page(session, AuditFilter(since=base + timedelta(days=9)), limit=10).records == []
-        assert page(session, AuditFilter(until=base), limit=10).records == []
+    sessions = database.sessions
+    everything = page(sessions, AuditFilter(), limit=10).records
+    times = [r.at for r in sorted(everything, key=lambda r: r.seq)]
+    assert times == sorted(times)
+    assert times[3] == base + timedelta(hours=2)
+    window = page(sessions, AuditFilter(since=base + timedelta(hours=1), until=base + timedelta(hours=3)),
+                  limit=10).records
+    assert sorted(r.seq for r in window) == [2, 3, 4]
+    assert page(sessions, AuditFilter(since=base + timedelta(days=9)), limit=10).records == []
+    assert page(sessions, AuditFilter(until=base), limit=10).records == []
