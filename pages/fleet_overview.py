@@ -5,7 +5,7 @@ import streamlit as st
 from portal import charts
 from portal.app_context import app_context
 from portal.drilldown import DIMENSIONS, fleet_filters, from_query, workspaces_csv
-from portal.livedata import Request
+from portal.livedata import ask
 from portal.releases import SupportStatus, load_catalog
 from portal.ui.gate import require_screen
 from portal.ui.live import fetch_all, freshness
@@ -37,12 +37,7 @@ def clickable(figure, key: str, dimension: str, *, axis: str = "x") -> None:
 
 
 st.title("Fleet overview")
-data = fetch_all(
-    [Request(("fleet", "summary"), "fleet", clients.fleet.summary),
-     Request(("stats", "freshness"), "stats", clients.stats.freshness)],
-    refresh_key="fleet-refresh",
-)
-fleet, stats = data[("fleet", "summary")], data[("stats", "freshness")]
+fleet, stats = fetch_all([ask(clients.fleet.summary), ask(clients.stats.freshness)], refresh_key="fleet-refresh")
 summary = fleet.value
 if summary is None:
     freshness(fleet)
@@ -123,10 +118,8 @@ except ValueError as exc:
     st.warning(str(exc))
     st.stop()
 cursor = st.query_params.get("cursor")
-listing = fetch_all([Request(("fleet", "list", tuple(sorted(filters.items())), cursor), "fleet",
-                             lambda: clients.fleet.search_workspaces(limit=PAGE_SIZE, cursor=cursor, **filters))],
-                    refresh_key="fleet-list-refresh")
-page = next(iter(listing.values()))
+[page] = fetch_all([ask(clients.fleet.search_workspaces, limit=PAGE_SIZE, cursor=cursor, **filters)],
+                   refresh_key="fleet-list-refresh")
 if page.value is not None:
     st.caption(f"{page.value.total:,} workspaces" + (f" · {drill.label}" if drill else ""))
     st.dataframe(

@@ -4,7 +4,7 @@ import streamlit as st
 
 from portal import charts
 from portal.app_context import app_context
-from portal.livedata import Request
+from portal.livedata import ask
 from portal.ui.gate import require_screen
 from portal.ui.live import fetch_all, freshness
 
@@ -15,17 +15,11 @@ FILTERS = ("status", "region", "version")
 
 st.title("Cloud hosting")
 filters = {name: st.query_params.get(name) or None for name in FILTERS}
-filter_key = tuple(filters.values())
-data = fetch_all(
-    [
-        Request(("hosting-summary",), "hosting", clients.hosting.summary),
-        Request(("hosting-running-ops",), "hosting", lambda: clients.hosting.operations(state="running", limit=50)),
-        Request(("hosting-instances", *filter_key), "hosting", lambda: clients.hosting.instances(limit=100, **filters)),
-    ],
+summary, running, instances = fetch_all(
+    [ask(clients.hosting.summary), ask(clients.hosting.operations, state="running", limit=50),
+     ask(clients.hosting.instances, limit=100, **filters)],
     refresh_key="hosting-refresh",
 )
-summary, running, instances = (data[("hosting-summary",)], data[("hosting-running-ops",)],
-                               data[("hosting-instances", *filter_key)])
 
 if summary.value is not None:
     s = summary.value

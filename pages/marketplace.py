@@ -4,7 +4,7 @@ import streamlit as st
 
 from portal import charts
 from portal.app_context import app_context
-from portal.livedata import Request
+from portal.livedata import ask
 from portal.ui.gate import require_screen
 from portal.ui.live import fetch_all, freshness
 
@@ -13,14 +13,10 @@ principal = require_screen("marketplace")
 clients = app_context().clients
 
 st.title("Marketplace")
-data = fetch_all(
-    [
-        Request(("marketplace-summary",), "marketplace", clients.marketplace.summary),
-        Request(("marketplace-failed",), "marketplace", lambda: clients.marketplace.failed_installs(limit=100)),
-    ],
+summary, failed = fetch_all(
+    [ask(clients.marketplace.summary), ask(clients.marketplace.failed_installs, limit=100)],
     refresh_key="marketplace-refresh",
 )
-summary, failed = data[("marketplace-summary",)], data[("marketplace-failed",)]
 
 if summary.value is not None:
     s = summary.value

@@ -2,9 +2,9 @@
 
 import streamlit as st
 
-from portal import charts
+from portal import charts, timerange
 from portal.app_context import app_context
-from portal.livedata import Request
+from portal.livedata import ask_for
 from portal.ui.gate import require_screen
 from portal.ui.live import fetch_all, freshness
 from portal.ui.timerange import time_range_picker
@@ -15,21 +15,12 @@ clients = app_context().clients
 
 st.title("Push health")
 window = time_range_picker()
-span = window.cache_key
-data = fetch_all(
-    [
-        Request(("push-counts", *span), "push",
-                lambda: clients.push.counts(since=window.since, until=window.until, bucket=window.bucket)),
-        Request(("push-top-failing", *span), "push",
-                lambda: clients.push.top_failing(since=window.since, until=window.until, limit=10)),
-        Request(("push-invalid-trend", *span), "push",
-                lambda: clients.push.invalid_token_trend(since=window.since, until=window.until,
-                                                         bucket=window.bucket)),
-    ],
+counts, failing, invalid = fetch_all(
+    [ask_for("push", timerange.push_counts, clients.push, window),
+     ask_for("push", timerange.push_top_failing, clients.push, window, limit=10),
+     ask_for("push", timerange.invalid_token_trend, clients.push, window)],
     refresh_key="push-refresh",
 )
-counts, failing, invalid = (data[("push-counts", *span)], data[("push-top-failing", *span)],
-                            data[("push-invalid-trend", *span)])
 
 if counts.value is not None:
     items = counts.value.items

@@ -1,11 +1,13 @@
 """Workspaces: find one by name, id, uniqueId, site URL or email; then everything about it on one page."""
 
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
+from typing import Any
 
 import streamlit as st
 
+from portal import timerange
 from portal.app_context import app_context
-from portal.livedata import Request
+from portal.livedata import Live, Request, ask, ask_for
 from portal.releases import load_catalog
 from portal.runbooks import load_library
 from portal.ui import workspace as sections
@@ -33,10 +35,8 @@ def search_box() -> None:
         st.query_params["q"] = q
     if not q:
         return
-    live = fetch_all([Request(("fleet", "search", q), "fleet", lambda: clients.fleet.search_workspaces(q, limit=20)),
-                      Request(("stats", "unregistered", q), "stats", lambda: clients.stats.unregistered(q, limit=5))],
-                     refresh_key="search-refresh")
-    found, unregistered = live[("fleet", "search", q)], live[("stats", "unregistered", q)]
+    found, unregistered = fetch_all([ask(clients.fleet.search_workspaces, q, limit=20),
+                                     ask(clients.stats.unregistered, q, limit=5)], refresh_key="search-refresh")
     if found.value is not None:
         st.caption(f"{found.value.total:,} registered workspaces match" +
                    (", showing the first 20" if found.value.total > 20 else ""))
@@ -55,31 +55,39 @@ def search_box() -> None:
             button.button("Open", key=f"open-{rep.unique_id}", on_click=open_workspace, args=(rep.unique_id,))
 
 
-def workspace_requests(key: str, now: datetime) -> list[Request]:
+WorkspaceData = dict[str, Live[Any]]
+
+
+def workspace_requests(key: str) -> dict[str, Request]:
     """Every call the page needs, fired together: the page waits for the slowest, not the sum."""
-    week_ago = now - timedelta(days=7)
-    return [
-        Request(("ws", key), "fleet", lambda: clients.fleet.get_workspace(key)),
-        Request(("stats-latest", key), "stats", lambda: clients.stats.latest(key)),
-        Request(("stats-history", key), "stats", lambda: clients.stats.history(key, since=now - timedelta(days=30))),
-        Request(("push-deliveries", key), "push", lambda: clients.push.deliveries(workspace_id=key, limit=100)),
-        Request(("push-counts", key), "push",
-                lambda: clients.push.counts(since=week_ago, until=now, bucket="day", workspace_id=key)),
-        Request(("push-invalid", key), "push", lambda: clients.push.invalid_tokens(workspace_id=key, limit=20)),
-        Request(("apps", key), "marketplace", lambda: clients.marketplace.workspace_apps(key)),
-        Request(("instance", key), "hosting", lambda: clients.hosting.get_instance(key)),
-        Request(("events", key), "hosting", lambda: clients.hosting.events(key, limit=20)),
-        Request(("operations", key), "hosting", lambda: clients.hosting.operations(workspace_id=key, limit=20)),
-    ]
+    week, month = timerange.trailing(timedelta(days=7), bucket="day"), timerange.trailing(timedelta(days=30),
+                                                                                         bucket="day")
+    return {
+        "workspace": ask(clients.fleet.get_workspace, key),
+        "stats": ask(clients.stats.latest, key),
+        "stats_history": ask_for("stats", timerange.stats_history, clients.stats, key, month),
+        "deliveries": ask(clients.push.deliveries, workspace_id=key, limit=100),
+        "push_counts": ask_for("push", timerange.push_counts, clients.push, week, workspace_id=key),
+        "invalid_tokens": ask(clients.push.invalid_tokens, workspace_id=key, limit=20),
+        "apps": ask(clients.marketplace.workspace_apps, key),
+        "instance": ask(clients.hosting.get_instance, key),
+        "events": ask(clients.hosting.events, key, limit=20),
+        "operations": ask(clients.hosting.operations, workspace_id=key, limit=20),
+    }
 
 
-def load(key: str, now: datetime) -> tuple[str, dict]:
+def fetch_workspace(key: str, *, refresh_key: str) -> WorkspaceData:
+    requests = workspace_requests(key)
+    return dict(zip(requests, fetch_all(list(requests.values()), refresh_key=refresh_key), strict=True))
+
+
+def load(key: str) -> tuple[str, WorkspaceData]:
     """All of a workspace's data. A link may carry the uniqueId: then ask again with the workspace id (the
     collector answers by either, docs/service-contract.md; the other services know the workspace id)."""
-    data = dict(fetch_all(workspace_requests(key, now), refresh_key="workspace-refresh"))
-    workspace = data[("ws", key)].value
+    data = fetch_workspace(key, refresh_key="workspace-refresh")
+    workspace = data["workspace"].value
     if workspace is not None and workspace.id != key:
-        data.update(fetch_all(workspace_requests(workspace.id, now), refresh_key="workspace-refresh-id"))
+        data = fetch_workspace(workspace.id, refresh_key="workspace-refresh-id")
         key = workspace.id
     return key, data
 
@@ -88,9 +96,8 @@ def workspace_page(key: str) -> None:
     if st.button("Back to search", icon=":material/arrow_back:", key="back-to-search"):
         del st.query_params["workspace"]
         st.rerun()
-    now = datetime.now(UTC).replace(second=0, microsecond=0)
-    key, data = load(key, now)
-    record, latest = data[("ws", key)], data[("stats-latest", key)]
+    key, data = load(key)
+    record, latest = data["workspace"], data["stats"]
     workspace, report = record.value, latest.value
     if workspace is None and report is None:
         if record.not_found and latest.not_found:
@@ -102,8 +109,8 @@ def workspace_page(key: str) -> None:
     version = (report.statistics.version.raw if report and report.statistics.version else None) or (
         workspace.version if workspace else None)
     support = catalog.support(version)
-    deliveries = data[("push-deliveries", key)]
-    instance = data[("instance", key)]
+    deliveries = data["deliveries"]
+    instance = data["instance"]
     sections.header(workspace, report, support)
     if workspace is not None:
         freshness(record)
@@ -114,13 +121,13 @@ def workspace_page(key: str) -> None:
     names = ["Statistics", "Push", "Marketplace", "Hosting"] + (["Actions", "Portal history"] if workspace else [])
     tabs = st.tabs(names)
     with tabs[0]:
-        sections.statistics(latest, data[("stats-history", key)], support)
+        sections.statistics(latest, data["stats_history"], support)
     with tabs[1]:
-        sections.push(deliveries, data[("push-counts", key)], data[("push-invalid", key)])
+        sections.push(deliveries, data["push_counts"], data["invalid_tokens"])
     with tabs[2]:
-        sections.marketplace(data[("apps", key)])
+        sections.marketplace(data["apps"])
     with tabs[3]:
-        sections.hosting(instance, data[("events", key)], data[("operations", key)],
+        sections.hosting(instance, data["events"], data["operations"],
                          hosted=bool(workspace and workspace.hosted))
     if workspace is not None:
         with tabs[4]:

@@ -14,7 +14,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "dev": ("portal_dev.dev", "start sandbox, local identity provider and portal in the foreground"),
     "sandbox": ("portal_dev.sandbox.cli", "serve local stand-ins of the five services"),
     "audit": ("portal.store.cli", "audit log tools: `audit verify`"),
-    "runbooks": ("portal.runbooks_cli", "runbook tools: `runbooks lint`"),
+    "runbooks": ("portal.runbooks.cli", "runbook tools: `runbooks lint`"),
 }
 
 

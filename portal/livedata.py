@@ -14,7 +14,8 @@ import time
 from collections.abc import Callable, Hashable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, timedelta
+from enum import Enum
 from typing import Any, Generic, TypeVar
 
 from portal.clients.errors import NotFound, ServiceError
@@ -53,11 +54,63 @@ class Live(Generic[T]):
 
 @dataclass(frozen=True)
 class Request:
-    """What to fetch: a cache key, the service it comes from, and the call itself."""
+    """What to fetch: a call, its arguments, and the service it asks. The cache key is derived from
+    the call and its arguments (`key`), never typed by hand: two requests share cached data exactly
+    when they make the same call. Build them with `ask` (a client method) or `ask_for`."""
 
-    key: Hashable
     service: str
-    call: Callable[[], Any]
+    call: Callable[..., Any]
+    args: tuple[Any, ...] = ()
+    kwargs: tuple[tuple[str, Any], ...] = ()
+
+    @property
+    def key(self) -> Hashable:
+        return (call_identity(self.call), tuple(keyable(a) for a in self.args),
+                tuple((name, keyable(value)) for name, value in self.kwargs))
+
+    def run(self) -> Any:
+        return self.call(*self.args, **dict(self.kwargs))
+
+
+def ask(call: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Request:
+    """A request for a bound client method, e.g. `ask(clients.push.counts, since=a, until=b)`."""
+    service = getattr(getattr(call, "__self__", None), "service", None)
+    if not isinstance(service, str):
+        raise TypeError(f"ask() takes a bound service-client method, not {call!r}; use ask_for(service, ...)")
+    return Request(service, call, args, tuple(sorted(kwargs.items())))
+
+
+def ask_for(service: str, call: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Request:
+    """A request for a module-level function that asks `service`, e.g. a runbook view's fetch."""
+    return Request(service, call, args, tuple(sorted(kwargs.items())))
+
+
+def call_identity(call: Callable[..., Any]) -> Hashable:
+    """What names a call in a cache key: its module and qualified name (and, for a bound method,
+    who it is bound to). Lambdas and nested functions are refused: their name would not tell two
+    of them apart, so keys could collide."""
+    function = getattr(call, "__func__", call)
+    qualname = getattr(function, "__qualname__", "")
+    if not qualname or "<lambda>" in qualname or "<locals>" in qualname:
+        raise TypeError(f"cannot derive a cache key from {call!r}: pass a module-level function or a method")
+    owner = getattr(call, "__self__", None)
+    return (function.__module__, qualname, None if owner is None else keyable(owner))
+
+
+def keyable(value: Any) -> Hashable:
+    """A hashable stand-in for an argument: plain values as they are, containers recursively, and
+    objects that define `cache_identity()` (the clients) by what they answer."""
+    if value is None or isinstance(value, str | int | float | bool | datetime | date | timedelta | Enum):
+        return value
+    if isinstance(value, Mapping):
+        return tuple(sorted((str(k), keyable(v)) for k, v in value.items()))
+    if isinstance(value, list | tuple | frozenset | set):
+        items = [keyable(v) for v in value]
+        return tuple(sorted(items, key=repr)) if isinstance(value, frozenset | set) else tuple(items)
+    identity = getattr(value, "cache_identity", None)
+    if callable(identity):
+        return (type(value).__qualname__, identity())
+    raise TypeError(f"cannot derive a cache key from a {type(value).__name__} argument")
 
 
 def describe_error(error: Exception) -> str:
@@ -113,7 +166,7 @@ class LiveCache:
 
     def _call(self, request: Request) -> Live[Any]:
         try:
-            value = request.call()
+            value = request.run()
         except NotFound as error:
             return Live(request.service, None, datetime.now(UTC), error=str(error), not_found=True)
         except Exception as error:  # a widget degrades; the page never sees the exception

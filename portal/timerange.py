@@ -5,6 +5,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from portal.clients.models import FailingWorkspace, PushCounts, StatsPoint, TrendPoint
+    from portal.clients.push import PushClient
+    from portal.clients.stats import StatsClient
 
 PRESETS: dict[str, tuple[str, timedelta, str]] = {
     "hour": ("Last hour", timedelta(hours=1), "hour"),
@@ -21,10 +27,10 @@ class TimeRange:
     until: datetime
     bucket: str  # hour | day
 
-    @property
-    def cache_key(self) -> tuple[str, ...]:
-        """Stable while a preset window slides, so the last good answer survives the next minute."""
-        if self.name in PRESETS:
+    def cache_identity(self) -> tuple[str, ...]:
+        """How a cache key names this range: by preset name while a preset window slides, so its
+        cached (and last good) answers survive the next minute; a custom range by its dates."""
+        if self.name != "custom":
             return (self.name,)
         return (self.name, self.since.isoformat(), self.until.isoformat())
 
@@ -64,3 +70,32 @@ def from_query(params: Mapping[str, str], *, now: datetime | None = None) -> Tim
         raise ValueError(f"a custom range may span at most {MAX_CUSTOM.days} days")
     bucket = "hour" if until - since <= timedelta(days=2) else "day"
     return TimeRange("custom", since, until, bucket)
+
+
+# -- push queries over a range (a live-data request passes the range, so its key is the range's) ----
+
+
+def trailing(span: timedelta, *, bucket: str, now: datetime | None = None) -> TimeRange:
+    """The sliding window of `span` up to now (to the minute), e.g. a workspace's last 7 days."""
+    now = (now or datetime.now(UTC)).replace(second=0, microsecond=0)
+    return TimeRange(f"last-{span.total_seconds() / 3600:g}h", now - span, now, bucket)
+
+
+def push_counts(push: PushClient, window: TimeRange, workspace_id: str | None = None) -> PushCounts:
+    """Deliveries per bucket, platform and outcome in the range (gateway-wide, or one workspace's)."""
+    return push.counts(since=window.since, until=window.until, bucket=window.bucket, workspace_id=workspace_id)
+
+
+def stats_history(stats: StatsClient, unique_id: str, window: TimeRange) -> list[StatsPoint]:
+    """A workspace's statistics reports since the range's start, newest first."""
+    return stats.history(unique_id, since=window.since)
+
+
+def push_top_failing(push: PushClient, window: TimeRange, limit: int = 10) -> list[FailingWorkspace]:
+    """The workspaces with the most failed deliveries in the range."""
+    return push.top_failing(since=window.since, until=window.until, limit=limit)
+
+
+def invalid_token_trend(push: PushClient, window: TimeRange) -> list[TrendPoint]:
+    """Tokens flagged invalid per bucket in the range."""
+    return push.invalid_token_trend(since=window.since, until=window.until, bucket=window.bucket)

@@ -43,6 +43,11 @@ class Clients:
     marketplace: MarketplaceClient
     hosting: HostingClient
 
+    def cache_identity(self) -> tuple[tuple[str, str], ...]:
+        """What identifies these clients' answers in a cache (each client's service and base URL)."""
+        return tuple(client.cache_identity() for client in (self.fleet, self.push, self.stats, self.marketplace,
+                                                             self.hosting))
+
     def close(self) -> None:
         """Close every client's HTTP session."""
         for client in (self.fleet, self.push, self.stats, self.marketplace, self.hosting):

@@ -139,6 +139,10 @@ class ServiceClient:
     def __repr__(self) -> str:
         return f"{type(self).__name__}(base_url={self.base_url!r})"
 
+    def cache_identity(self) -> tuple[str, str]:
+        """What identifies this client's answers in a cache: its service and base URL."""
+        return (self.service, self.base_url)
+
     def close(self) -> None:
         """Close the HTTP session if this client created it."""
         if self._owns_session:

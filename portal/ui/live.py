@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Mapping
+from collections.abc import Sequence
 from typing import Any
 
 import streamlit as st
@@ -16,12 +16,13 @@ def live_cache() -> LiveCache:
     return LiveCache(ttl_seconds=60.0)
 
 
-def fetch_all(requests: list[Request], *, refresh_key: str) -> Mapping[Hashable, Live[Any]]:
-    """Fetch a page's data concurrently; a refresh button forgets this page's cached answers."""
+def fetch_all(requests: Sequence[Request], *, refresh_key: str) -> list[Live[Any]]:
+    """Fetch a page's data concurrently, in the order asked; a refresh button forgets these answers."""
     cache = live_cache()
     if st.button("Refresh", key=refresh_key, icon=":material/refresh:", help="Ask the services again now"):
         cache.invalidate([r.key for r in requests])
-    return cache.fetch_many(requests)
+    found = cache.fetch_many(list(requests))
+    return [found[request.key] for request in requests]
 
 
 def freshness(live: Live[Any]) -> None:

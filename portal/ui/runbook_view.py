@@ -1,97 +1,55 @@
-"""Render a runbook: safe markdown, live view blocks and action blocks as inline forms.
+"""Render a runbook: sanitised markdown, live view blocks, and action blocks as inline forms.
 
-Markdown goes to `st.markdown` without `unsafe_allow_html` (Streamlit then shows raw HTML as
-text) and, belt and braces, every `<` outside code is escaped first. Service data in views is shown
-in tables and metrics, never interpolated into markdown. Action blocks run through the actions
-engineer's `render_action`, i.e. the executor; a block the person may not run is greyed out.
+Only rendering lives here. The markdown goes through `portal.runbooks.markdown` and then to
+`st.markdown` without `unsafe_allow_html`; views come from the registry in `portal.runbooks.views`
+(each has one renderer below, registered with `@renders`); service data is shown in tables and
+metrics, never interpolated into markdown. Action blocks run through `render_action`, i.e. the
+executor; a block the person may not run is greyed out with the role it needs.
 """
 
 from __future__ import annotations
 
 import logging
-import re
 from collections import Counter
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urlencode
 
 import pandas as pd
 import streamlit as st
 
 from portal.audit_log import RunbookUsage
 from portal.identity import Principal
-from portal.livedata import Live, Request
+from portal.livedata import Live, Request, ask_for
 from portal.policy import decide_action, may_offer
 from portal.releases import load_catalog
-from portal.runbooks import (
-    FENCE,
-    LINK,
-    ActionBlock,
-    Markdown,
-    Runbook,
-    ViewBlock,
-    block_target,
-    link_target_id,
-    prefill,
-    render_text,
-)
+from portal.runbooks import VIEWS, ActionBlock, Markdown, Runbook, ViewBlock, block_target, prefill, render_text
+from portal.runbooks.markdown import LINK_CONTEXT, runbook_query, safe_markdown
 from portal.ui.live import fetch_all, freshness
 
 if TYPE_CHECKING:
     from portal.app_context import AppContext
+    from portal.clients import Clients
 
 log = logging.getLogger(__name__)
-CODE_SPAN = re.compile(r"(`+)(.+?)\1")
-LINK_CONTEXT = ("workspace", "delivery", "since", "until")
+
+__all__ = ["LINK_CONTEXT", "RENDERERS", "load_usage", "render_runbook", "runbook_query", "safe_markdown",
+           "show_markdown", "usage_summary"]
+
+Renderer = Callable[[Any, Mapping[str, str]], None]
+RENDERERS: dict[str, Renderer] = {}
 
 
-def runbook_query(runbook_id: str, context: Mapping[str, str]) -> str:
-    """`?runbook=<id>&workspace=<id>...`: the query that opens a runbook with this context."""
-    params = {"runbook": runbook_id} | {k: context[k] for k in LINK_CONTEXT if context.get(k)}
-    return "?" + urlencode(params)
+def renders(view: str) -> Callable[[Renderer], Renderer]:
+    """Register the renderer of one view of `portal.runbooks.views.VIEWS`."""
+    if view not in VIEWS:
+        raise KeyError(f"no view {view!r} in portal.runbooks.views")
 
+    def register(function: Renderer) -> Renderer:
+        RENDERERS[view] = function
+        return function
 
-def _escape_prose(text: str, link_context: Mapping[str, str]) -> str:
-    """One line outside fenced code: runbook links become portal links, `<` outside code spans is escaped."""
-    parts: list[str] = []
-    last = 0
-    for span in CODE_SPAN.finditer(text):
-        parts.append(_escape_plain(text[last:span.start()], link_context))
-        parts.append(span.group(0))
-        last = span.end()
-    parts.append(_escape_plain(text[last:], link_context))
-    return "".join(parts)
-
-
-def _escape_plain(text: str, link_context: Mapping[str, str]) -> str:
-    def relink(match: re.Match[str]) -> str:
-        target = link_target_id(match.group(2))
-        if target is None:
-            return match.group(0)
-        return f"[{match.group(1)}]({runbook_query(target, link_context)})"
-
-    return LINK.sub(relink, text).replace("<", "&lt;")
-
-
-def safe_markdown(text: str, link_context: Mapping[str, str] | None = None) -> str:
-    """Markdown whose embedded HTML shows as text, with links between runbooks pointing into the portal."""
-    link_context = link_context or {}
-    lines: list[str] = []
-    fence: str | None = None
-    for line in text.splitlines():
-        match = FENCE.match(line)
-        if match and fence is None:
-            fence = match.group(1)
-            lines.append(line)
-        elif fence is not None:
-            if re.match(rf"^ {{0,3}}{re.escape(fence[0])}{{{len(fence)},}}\s*$", line):
-                fence = None
-            lines.append(line)
-        else:
-            lines.append(_escape_prose(line, link_context))
-    return "\n".join(lines)
+    return register
 
 
 def show_markdown(text: str, link_context: Mapping[str, str] | None = None) -> None:
@@ -100,21 +58,6 @@ def show_markdown(text: str, link_context: Mapping[str, str] | None = None) -> N
 
 
 # -- live views -----------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class LiveView:
-    """A view block's implementation: what to fetch (one cached request) and how to show it."""
-
-    title: str
-    service: str
-    needs_workspace: bool
-    fetch: Callable[[Any, Mapping[str, str]], Any]  # (clients, context) -> value
-    render: Callable[[Any, Mapping[str, str]], None]
-
-    def request(self, clients: Any, context: Mapping[str, str]) -> Request:
-        key = ("runbook-view", self.title, *(context.get(k) for k in LINK_CONTEXT))
-        return Request(key, self.service, lambda: self.fetch(clients, context))
 
 
 def _when(value: datetime | None) -> str:
@@ -128,6 +71,7 @@ def _table(rows: list[dict[str, Any]], empty: str, **columns: Any) -> None:
         st.caption(empty)
 
 
+@renders("workspace.summary")
 def _render_workspace(ws: Any, _context: Mapping[str, str]) -> None:
     support = load_catalog().support(ws.version)
     cols = st.columns(4)
@@ -145,6 +89,7 @@ def _render_workspace(ws: Any, _context: Mapping[str, str]) -> None:
     )], "")
 
 
+@renders("push.outcomes")
 def _render_outcomes(counts: Any, _context: Mapping[str, str]) -> None:
     totals: Counter[str] = Counter()
     for item in counts.items:
@@ -159,25 +104,14 @@ def _render_outcomes(counts: Any, _context: Mapping[str, str]) -> None:
     st.bar_chart(frame.pivot_table(index="start", columns="outcome", values="count", aggfunc="sum"))
 
 
-def _fetch_failures(clients: Any, context: Mapping[str, str]) -> list[Any]:
-    found = []
-    for outcome in ("unauthorized", "invalid_token", "rejected", "error"):
-        found += clients.push.deliveries(workspace_id=context["workspace"], outcome=outcome,
-                                         since=context["since"], until=context["until"], limit=10).items
-    return sorted(found, key=lambda d: d.created_at, reverse=True)[:20]
-
-
+@renders("push.recent_failures")
 def _render_failures(deliveries: list[Any], _context: Mapping[str, str]) -> None:
     _table([{"at": d.created_at, "platform": d.platform, "status": d.status_code, "outcome": d.outcome,
              "error": d.error or "", "device": d.device_token, "delivery": d.id} for d in deliveries],
            "No failed deliveries in the window.")
 
 
-def _fetch_invalid(clients: Any, context: Mapping[str, str]) -> tuple[Any, list[Any]]:
-    page = clients.push.invalid_tokens(workspace_id=context.get("workspace"), since=context["since"], limit=20)
-    return page, clients.push.invalid_token_trend(since=context["since"], until=context["until"], bucket="hour")
-
-
+@renders("push.invalid_tokens")
 def _render_invalid(value: tuple[Any, list[Any]], context: Mapping[str, str]) -> None:
     page, trend = value
     scope = "this workspace" if context.get("workspace") else "the gateway"
@@ -190,6 +124,7 @@ def _render_invalid(value: tuple[Any, list[Any]], context: Mapping[str, str]) ->
              "workspace": t.workspace_id} for t in page.items], "No invalid tokens in the window.")
 
 
+@renders("push.top_failing")
 def _render_top_failing(items: list[Any], context: Mapping[str, str]) -> None:
     rows = [{"workspace": i.workspace_id, "failed": i.failed, "total": i.total,
              "failure rate": f"{i.failed / i.total:.0%}" if i.total else "",
@@ -199,10 +134,7 @@ def _render_top_failing(items: list[Any], context: Mapping[str, str]) -> None:
            **{"open here": st.column_config.LinkColumn("open here", display_text="this runbook for it")})
 
 
-def _fetch_stats(clients: Any, context: Mapping[str, str]) -> Any:
-    return clients.stats.latest(clients.fleet.get_workspace(context["workspace"]).unique_id)
-
-
+@renders("stats.latest")
 def _render_stats(report: Any, _context: Mapping[str, str]) -> None:
     s = report.statistics
     age = (datetime.now(UTC) - report.received_at).total_seconds() / 3600
@@ -218,6 +150,7 @@ def _render_stats(report: Any, _context: Mapping[str, str]) -> None:
     )], "")
 
 
+@renders("marketplace.apps")
 def _render_apps(apps: list[Any], _context: Mapping[str, str]) -> None:
     _table([{"app": a.name, "version": a.version, "status": a.status, "purchase": a.purchase_type or "free",
              "subscription": a.subscription.status if a.subscription else "",
@@ -226,11 +159,7 @@ def _render_apps(apps: list[Any], _context: Mapping[str, str]) -> None:
            "No apps installed.")
 
 
-def _fetch_instance(clients: Any, context: Mapping[str, str]) -> tuple[Any, list[Any]]:
-    workspace = context["workspace"]
-    return clients.hosting.get_instance(workspace), clients.hosting.events(workspace, limit=10)
-
-
+@renders("hosting.instance")
 def _render_instance(value: tuple[Any, list[Any]], _context: Mapping[str, str]) -> None:
     instance, events = value
     cols = st.columns(4)
@@ -241,40 +170,23 @@ def _render_instance(value: tuple[Any, list[Any]], _context: Mapping[str, str]) 
     _table([{"at": e.at, "kind": e.kind, "message": e.message} for e in events], "No recent events.")
 
 
-LIVE_VIEWS: dict[str, LiveView] = {
-    "workspace.summary": LiveView("Workspace", "fleet", True,
-                                  lambda c, x: c.fleet.get_workspace(x["workspace"]), _render_workspace),
-    "push.outcomes": LiveView("Push deliveries by outcome", "push", False,
-                              lambda c, x: c.push.counts(since=x["since"], until=x["until"], bucket="hour",
-                                                         workspace_id=x.get("workspace")), _render_outcomes),
-    "push.recent_failures": LiveView("Recent failed pushes", "push", True, _fetch_failures, _render_failures),
-    "push.invalid_tokens": LiveView("Invalid device tokens (406)", "push", False, _fetch_invalid, _render_invalid),
-    "push.top_failing": LiveView("Workspaces with the most failed pushes", "push", False,
-                                 lambda c, x: c.push.top_failing(since=x["since"], until=x["until"], limit=10),
-                                 _render_top_failing),
-    "stats.latest": LiveView("Latest statistics", "stats", True, _fetch_stats, _render_stats),
-    "marketplace.apps": LiveView("Installed apps", "marketplace", True,
-                                 lambda c, x: c.marketplace.workspace_apps(x["workspace"]), _render_apps),
-    "hosting.instance": LiveView("Hosted instance", "hosting", True, _fetch_instance, _render_instance),
-}
-
-
-def fetch_views(runbook: Runbook, clients: Any, context: Mapping[str, str]) -> dict[int, Live[Any] | None]:
+def fetch_views(runbook: Runbook, clients: Clients, context: Mapping[str, str]) -> dict[int, Live[Any] | None]:
     """Fetch every view block's data at once (concurrently); None for a view that needs a missing workspace."""
     requests: dict[int, Request] = {}
+    view_context = {name: context[name] for name in LINK_CONTEXT if context.get(name)}
     for block in runbook.view_blocks:
-        view = LIVE_VIEWS.get(block.view)
+        view = VIEWS.get(block.view)
         if view is None or (view.needs_workspace and not context.get("workspace")):
             continue
-        requests[block.index] = view.request(clients, context)
-    results = fetch_all(list(requests.values()), refresh_key=f"runbook-refresh-{runbook.id}") if requests else {}
-    return {block.index: results.get(requests[block.index].key) if block.index in requests else None
-            for block in runbook.view_blocks}
+        requests[block.index] = ask_for(view.service, view.fetch, clients, view_context)
+    answers = fetch_all(list(requests.values()), refresh_key=f"runbook-refresh-{runbook.id}") if requests else []
+    found = dict(zip(requests, answers, strict=True))
+    return {block.index: found.get(block.index) for block in runbook.view_blocks}
 
 
 def render_view(block: ViewBlock, live: Live[Any] | None, context: Mapping[str, str]) -> None:
     """One view block in a bordered box: heading, data (or why not), freshness."""
-    view = LIVE_VIEWS.get(block.view)
+    view = VIEWS.get(block.view)
     with st.container(border=True):
         st.markdown(f"**{safe_markdown(block.title or (view.title if view else block.view))}**")
         if view is None:
@@ -287,11 +199,11 @@ def render_view(block: ViewBlock, live: Live[Any] | None, context: Mapping[str, 
             st.info(f"{live.source} knows nothing about this: {live.error}", icon=":material/search_off:")
             return
         if live.value is not None:
-            view.render(live.value, context)
+            RENDERERS[view.name](live.value, context)
         freshness(live)
 
 
-def render_action_block(ctx: Any, principal: Principal | None, runbook: Runbook, block: ActionBlock,
+def render_action_block(ctx: AppContext, principal: Principal, runbook: Runbook, block: ActionBlock,
                         context: Mapping[str, str]) -> None:
     """An action block: an inline form through the executor, or greyed out with the role it needs."""
     values = prefill(block, context)
@@ -301,7 +213,7 @@ def render_action_block(ctx: Any, principal: Principal | None, runbook: Runbook,
         offer = may_offer(principal, block.action)
         if not offer.allowed:
             needed = offer.needs_role or "an unknown"
-            role = principal.role if principal and principal.role else "no role"
+            role = principal.role or "no role"
             st.markdown(f":gray[:material/lock: **{safe_markdown(title)}** · `{block.action}`]")
             st.caption(f"Needs the {needed} role or higher to run; you are {role}.")
             st.json({"target": target, **values}, expanded=False)
@@ -319,7 +231,7 @@ def render_action_block(ctx: Any, principal: Principal | None, runbook: Runbook,
                       runbook_id=runbook.id, key=f"rb-{runbook.id}-{block.index}")
 
 
-def render_runbook(ctx: Any, principal: Principal | None, runbook: Runbook, context: Mapping[str, str],
+def render_runbook(ctx: AppContext, principal: Principal, runbook: Runbook, context: Mapping[str, str],
                    link_context: Mapping[str, str]) -> None:
     """The body of a runbook, segment by segment, with its views fetched up front."""
     views = fetch_views(runbook, ctx.clients, context)

@@ -2,7 +2,8 @@
 
 from portal.policy import ACTION_RULES
 from portal.runbooks import RUNBOOKS_DIR, SERVICES, VIEWS, load_library
-from portal.runbooks_cli import lint, main
+from portal.runbooks.cli import main
+from portal.runbooks.lint import lint
 
 
 def test_every_runbook_in_the_repository_lints_clean():
@@ -29,6 +30,6 @@ def test_every_runbook_has_something_to_look_at_and_something_to_do():
 
 
 def test_every_declared_view_is_implemented_and_nothing_else():
-    from portal.ui.runbook_view import LIVE_VIEWS
+    from portal.ui.runbook_view import RENDERERS
 
-    assert set(LIVE_VIEWS) == set(VIEWS)
+    assert set(RENDERERS) == set(VIEWS)

@@ -5,8 +5,9 @@ from pathlib import Path
 import pytest
 from pydantic import AwareDatetime, BaseModel, Field
 
-from portal import runbooks_cli
-from portal.runbooks_cli import lint
+from portal.runbooks import cli as runbooks_cli
+from portal.runbooks import lint as checks
+from portal.runbooks.lint import lint
 
 BROKEN = Path(__file__).parent / "broken"
 
@@ -102,7 +103,7 @@ def test_a_required_parameter_left_out_is_for_the_operator_to_fill(tmp_path):
 
 
 def test_cli_prints_file_line_messages_and_exits_non_zero(monkeypatch, capsys):
-    monkeypatch.setattr(runbooks_cli, "action_params_models", lambda: ACTIONS)
+    monkeypatch.setattr(checks, "action_params_models", lambda: ACTIONS)
     assert runbooks_cli.main(["lint", str(BROKEN / "unknown-view.md"), str(BROKEN / "bad-severity.md")]) == 1
     out = capsys.readouterr()
     assert out.out.splitlines() == [
@@ -113,7 +114,7 @@ def test_cli_prints_file_line_messages_and_exits_non_zero(monkeypatch, capsys):
 
 
 def test_cli_exits_zero_when_clean(monkeypatch, capsys, tmp_path):
-    monkeypatch.setattr(runbooks_cli, "action_params_models", lambda: ACTIONS)
+    monkeypatch.setattr(checks, "action_params_models", lambda: ACTIONS)
     text = (BROKEN / "unknown-view.md").read_text().replace("push.everything", "push.outcomes")
     (tmp_path / "unknown-view.md").write_text(text)
     assert runbooks_cli.main(["lint", str(tmp_path)]) == 0
@@ -123,4 +124,4 @@ def test_cli_exits_zero_when_clean(monkeypatch, capsys, tmp_path):
 def test_python_dash_m_portal_runbooks_lint_is_wired():
     from portal.__main__ import COMMANDS
 
-    assert COMMANDS["runbooks"][0] == "portal.runbooks_cli"
+    assert COMMANDS["runbooks"][0] == "portal.runbooks.cli"

@@ -112,7 +112,7 @@ view = "push.top_failing"
 
 def test_embedded_html_and_scripts_are_shown_as_text(tmp_path, monkeypatch):
     (tmp_path / "hostile.md").write_text(HOSTILE)
-    monkeypatch.setattr(runbooks, "RUNBOOKS_DIR", tmp_path)
+    monkeypatch.setattr(runbooks.parse, "RUNBOOKS_DIR", tmp_path)
     at = open_runbooks("lead", runbook="hostile")
     assert not at.exception
     markdown = [m for m in at.markdown]

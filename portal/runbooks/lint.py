@@ -1,34 +1,22 @@
-"""`python -m portal runbooks lint [paths]`: check runbooks before they are merged.
+"""Runbook lint: everything that would make a runbook mislead or break at 3 a.m., with its file:line.
 
 Checks the front matter, the TOML of action and view blocks, that each action exists in the
 registry and that its parameters validate against the action's model (with example values for
 context variables), that each view exists, that every `{{ name }}` is a known context variable,
-and that links between runbooks resolve. Prints `file:line: what is wrong`; exits 1 on any error.
+and that links between runbooks resolve.
 """
 
 from __future__ import annotations
 
-import argparse
 import re
-import sys
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
-from portal.runbooks import (
-    CONTEXT_VARIABLES,
-    FENCE,
-    LINK,
-    VIEWS,
-    ActionBlock,
-    Problem,
-    Runbook,
-    link_target_id,
-    load_library,
-    placeholders,
-    runbook_files,
-    substitute,
-)
+from portal.runbooks.context import CONTEXT_VARIABLES, placeholders, substitute
+from portal.runbooks.model import FENCE, LINK, ActionBlock, Problem, Runbook
+from portal.runbooks.parse import link_target_id, load_library
+from portal.runbooks.views import VIEWS
 
 
 def action_params_models() -> dict[str, Any]:
@@ -109,21 +97,3 @@ def lint(paths: Iterable[Path | str] | None = None, *, actions: Mapping[str, Any
             if linked is not None and linked not in library.runbooks:
                 problems.append(Problem(where, line, f"broken link {target!r}: no runbook with that id"))
     return sorted(set(problems), key=lambda p: (p.path, p.line, p.message))
-
-
-def main(argv: list[str] | None = None) -> int:
-    """Entry point for `python -m portal runbooks ...`; returns the exit status."""
-    parser = argparse.ArgumentParser(prog="python -m portal runbooks", description="runbook tools")
-    commands = parser.add_subparsers(dest="command", required=True)
-    lint_parser = commands.add_parser("lint", help="check runbooks; exit 1 on any error")
-    lint_parser.add_argument("paths", nargs="*", type=Path, help="files or folders (default: runbooks/)")
-    args = parser.parse_args(sys.argv[1:] if argv is None else argv)
-    problems = lint(args.paths or None)
-    for problem in problems:
-        print(problem)
-    count = len(runbook_files(args.paths or None))
-    if problems:
-        print(f"{len(problems)} problem(s) found", file=sys.stderr)
-        return 1
-    print(f"{count} file(s) checked, no problems", file=sys.stderr)
-    return 0

@@ -1,235 +1,34 @@
-"""Runbooks: markdown files with TOML front matter and fenced action and view blocks.
-
-A runbook is `runbooks/<id>.md`: a `+++` fenced TOML front matter, then a markdown body. Fenced
-blocks with the info string `action` or `view` hold TOML naming a registry action (with its
-parameters) or a live view. Strings may refer to the page's context with `{{ name }}`. The format
-is documented in the README ("Runbooks: markdown that runs"); `portal.runbooks_cli` lints it. No Streamlit here.
-"""
+"""Reading runbook files: TOML front matter, the body cut into segments, every problem with its line."""
 
 from __future__ import annotations
 
 import re
 import tomllib
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from collections.abc import Iterable
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
-RUNBOOKS_DIR = Path(__file__).resolve().parent.parent / "runbooks"
-
-SERVICES: tuple[str, ...] = ("fleet", "push", "stats", "marketplace", "hosting")
-SEVERITIES: tuple[str, ...] = ("sev1", "sev2", "sev3", "sev4")
-REQUIRED_FIELDS: tuple[str, ...] = (
-    "id", "title", "summary", "services", "tags", "severity", "owners", "last_reviewed",
+from portal.runbooks.model import (
+    ACTION_KEYS,
+    DEFAULT_TARGET,
+    FENCE,
+    ID_PATTERN,
+    REQUIRED_FIELDS,
+    SERVICES,
+    SEVERITIES,
+    TAG_PATTERN,
+    VIEW_KEYS,
+    ActionBlock,
+    Library,
+    Markdown,
+    Problem,
+    Runbook,
+    Segment,
+    ViewBlock,
 )
-ACTION_KEYS: frozenset[str] = frozenset({"action", "target", "label", "params"})
-DEFAULT_TARGET = "{{ workspace }}"  # every action targets a workspace (or a hosted one) by id
-VIEW_KEYS: frozenset[str] = frozenset({"view", "title"})
 
-ID_PATTERN = re.compile(r"^[a-z0-9][a-z0-9-]{1,62}[a-z0-9]$")
-TAG_PATTERN = re.compile(r"^[a-z0-9][a-z0-9.-]{0,39}$")
-PLACEHOLDER = re.compile(r"\{\{\s*([^{}]*?)\s*\}\}")
-FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})\s*([^`\s]*)")
-LINK = re.compile(r"(?<!!)\[([^\]\n]*)\]\(\s*<?([^)\s>]+)>?(?:\s+\"[^\"]*\")?\s*\)")
-
-
-@dataclass(frozen=True)
-class ContextVariable:
-    """A value a runbook may use as `{{ name }}`: where it comes from and what it may look like."""
-
-    name: str
-    description: str
-    pattern: re.Pattern[str]
-    example: str  # what lint substitutes before validating parameters
-
-
-CONTEXT_VARIABLES: dict[str, ContextVariable] = {
-    v.name: v
-    for v in (
-        ContextVariable("workspace", "workspace id (or uniqueId) from the link, e.g. ws_000042",
-                        re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$"), "ws_000001"),
-        ContextVariable("delivery", "one push delivery id, e.g. d_1a2b3c",
-                        re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$"), "d_000001"),
-        ContextVariable("since", "start of the incident window, ISO 8601 UTC (default: 24 h before until)",
-                        re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d(:\d\d)?(\.\d+)?(Z|[+-]\d\d:\d\d)?$"),
-                        "2026-01-01T00:00:00Z"),
-        ContextVariable("until", "end of the incident window, ISO 8601 UTC (default: now)",
-                        re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d(:\d\d)?(\.\d+)?(Z|[+-]\d\d:\d\d)?$"),
-                        "2026-01-01T12:00:00Z"),
-    )
-}
-
-
-@dataclass(frozen=True)
-class Problem:
-    """One thing wrong with a runbook, printed as `file:line: message`."""
-
-    path: str
-    line: int
-    message: str
-
-    def __str__(self) -> str:
-        return f"{self.path}:{self.line}: {self.message}"
-
-
-@dataclass(frozen=True)
-class Markdown:
-    """A stretch of markdown text between blocks; `line` is the file line it starts on."""
-
-    text: str
-    line: int
-
-
-@dataclass(frozen=True)
-class ActionBlock:
-    """A fenced `action` block: run `action` on `target` with `params` (strings may hold `{{ context }}`)."""
-
-    action: str
-    target: str
-    params: dict[str, Any]
-    label: str | None
-    line: int  # the opening fence
-    name_line: int  # the `action = ...` line
-    key_lines: dict[str, int] = field(default_factory=dict)  # param name -> file line
-    index: int = 0  # position among the runbook's blocks: a stable widget key
-
-
-@dataclass(frozen=True)
-class ViewBlock:
-    """A fenced `view` block: show the live view `view` for the page's context."""
-
-    view: str
-    title: str | None
-    line: int  # the opening fence
-    name_line: int  # the `view = ...` line
-    index: int = 0
-
-
-Segment = Markdown | ActionBlock | ViewBlock
-
-
-@dataclass(frozen=True)
-class Runbook:
-    """A parsed runbook: its front matter, its body, and the body cut into segments."""
-
-    id: str
-    title: str
-    summary: str
-    services: tuple[str, ...]
-    tags: tuple[str, ...]
-    severity: str
-    owners: tuple[str, ...]
-    last_reviewed: date
-    body: str
-    path: Path
-    segments: tuple[Segment, ...]
-    body_line: int  # the file line the body starts on
-    field_lines: dict[str, int] = field(default_factory=dict)  # front matter key -> file line
-
-    @property
-    def action_blocks(self) -> list[ActionBlock]:
-        return [s for s in self.segments if isinstance(s, ActionBlock)]
-
-    @property
-    def view_blocks(self) -> list[ViewBlock]:
-        return [s for s in self.segments if isinstance(s, ViewBlock)]
-
-    def matches(self, query: str) -> bool:
-        """Full-text search: every word of `query` appears in the title, tags, summary, id or body."""
-        haystack = " ".join((self.id, self.title, self.summary, " ".join(self.tags), self.body)).lower()
-        return all(word in haystack for word in query.lower().split())
-
-
-@dataclass
-class Library:
-    """Every runbook that parsed, by id, and the problems found while loading."""
-
-    runbooks: dict[str, Runbook] = field(default_factory=dict)
-    problems: list[Problem] = field(default_factory=list)
-
-    def search(self, query: str = "", *, service: str | None = None, tag: str | None = None) -> list[Runbook]:
-        """Runbooks matching the text, service and tag filters, by severity then title."""
-        found = [
-            rb for rb in self.runbooks.values()
-            if (not query or rb.matches(query))
-            and (not service or service in rb.services)
-            and (not tag or tag in rb.tags)
-        ]
-        return sorted(found, key=lambda rb: (rb.severity, rb.title.lower()))
-
-    @property
-    def tags(self) -> list[str]:
-        return sorted({t for rb in self.runbooks.values() for t in rb.tags})
-
-
-# -- context --------------------------------------------------------------------------------------
-
-
-def placeholders(text: str) -> list[str]:
-    """The names used as `{{ name }}` in a text (in order, with repeats)."""
-    return [m.group(1) for m in PLACEHOLDER.finditer(text)]
-
-
-def clean_context(raw: Mapping[str, Any], *, now: datetime | None = None) -> dict[str, str]:
-    """Keep the context values that are well-formed (from an untrusted link); fill the time window.
-
-    `until` defaults to now and `since` to 24 h before `until` (both to the minute, so a rerun
-    of the page does not change an action's parameters).
-    """
-    context: dict[str, str] = {}
-    for name, variable in CONTEXT_VARIABLES.items():
-        value = raw.get(name)
-        if isinstance(value, list):
-            value = value[0] if value else None
-        text = str(value).strip() if value is not None else ""
-        if text and variable.pattern.match(text):
-            context[name] = text
-    now = (now or datetime.now(UTC)).replace(second=0, microsecond=0)
-    if "until" not in context:
-        context["until"] = now.strftime("%Y-%m-%dT%H:%M:%SZ")
-    if "since" not in context:
-        until = datetime.fromisoformat(context["until"].replace("Z", "+00:00"))
-        if until.tzinfo is None:
-            until = until.replace(tzinfo=UTC)
-        context["since"] = (until - timedelta(hours=24)).astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-    return context
-
-
-def substitute(value: Any, context: Mapping[str, str]) -> Any:
-    """`value` with `{{ name }}` replaced from `context`; None when a name is missing from it.
-
-    Recurses into lists and tables; a string that is exactly one placeholder becomes the value.
-    """
-    if isinstance(value, str):
-        missing = [name for name in placeholders(value) if name not in context]
-        if missing:
-            return None
-        return PLACEHOLDER.sub(lambda m: context[m.group(1)], value)
-    if isinstance(value, list):
-        return [substitute(item, context) for item in value]
-    if isinstance(value, dict):
-        return {key: substitute(item, context) for key, item in value.items()}
-    return value
-
-
-def prefill(block: ActionBlock, context: Mapping[str, str]) -> dict[str, Any]:
-    """The parameters to prefill a block's form with; fields whose context is missing are left out."""
-    filled = {key: substitute(value, context) for key, value in block.params.items()}
-    return {key: value for key, value in filled.items() if value is not None}
-
-
-def block_target(block: ActionBlock, context: Mapping[str, str]) -> str | None:
-    """The block's target with the context filled in, or None when the context lacks it."""
-    return substitute(block.target, context) or None
-
-
-def render_text(text: str, context: Mapping[str, str]) -> str:
-    """Markdown prose with known placeholders replaced; unknown or missing ones are left as written."""
-    return PLACEHOLDER.sub(lambda m: context.get(m.group(1), m.group(0)), text)
-
-
-# -- parsing --------------------------------------------------------------------------------------
+RUNBOOKS_DIR = Path(__file__).resolve().parents[2] / "runbooks"
 
 
 def _toml_error_line(error: tomllib.TOMLDecodeError, line_count: int) -> int:
@@ -437,20 +236,6 @@ def load_library(paths: Iterable[Path | str] | None = None) -> Library:
         library.runbooks[runbook.id] = runbook
     return library
 
-
-# -- views and links -------------------------------------------------------------------------------
-
-# The live views a `view` block may name; `portal/ui/runbook_view.py` implements each one.
-VIEWS: dict[str, str] = {
-    "workspace.summary": "the workspace's record: version and support, registration, token and secret dates",
-    "push.outcomes": "push deliveries by outcome over the window (the workspace's, or gateway-wide)",
-    "push.recent_failures": "the workspace's latest failed push deliveries in the window",
-    "push.invalid_tokens": "device tokens flagged invalid (406) in the window, and the trend",
-    "push.top_failing": "workspaces with the most failed deliveries in the window",
-    "stats.latest": "the workspace's latest statistics report and how old it is",
-    "marketplace.apps": "the workspace's installed apps and their subscriptions",
-    "hosting.instance": "the hosted instance's status and recent events",
-}
 
 
 def link_target_id(target: str) -> str | None:
