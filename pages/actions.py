@@ -49,13 +49,14 @@ index = names.index(wanted) if wanted in names else 0
 if wanted and wanted not in names:
     st.warning(f"`{wanted}` is not an action you can run here; pick one below.")
 titles = {spec.name: f"{spec.title} ({spec.name})" for spec in offered}
-chosen = st.selectbox("Action", names, index=index, format_func=titles.get, key="actions-chosen")
+chosen: str = st.selectbox("Action", names, index=index, format_func=lambda name: titles.get(name, name),
+                           key="actions-chosen") or names[0]
 if chosen != wanted:
     st.query_params["action"] = chosen
 
 prefill = {name: value for name, value in st.query_params.items() if name != "action"}
 with st.container(border=True):
-    render_action(ctx, principal, chosen, prefill=prefill, runbook_id=st.query_params.get("runbook"),
+    render_action(ctx, principal, chosen, prefill=prefill, runbook_id=st.query_params.get("runbook") or None,
                   key=f"actions-{chosen}")
 
 with st.expander("Your recent runs"):

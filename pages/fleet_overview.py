@@ -1,5 +1,7 @@
 """Fleet health: versions and support status, deployments, registration, reporting, growth; drill into any number."""
 
+from typing import Any
+
 import streamlit as st
 
 from portal import charts
@@ -23,9 +25,9 @@ def drill_to(dimension: str, value: str) -> None:
     st.query_params.pop("cursor", None)
 
 
-def clickable(figure, key: str, dimension: str, *, axis: str = "x") -> None:
+def clickable(figure: Any, key: str, dimension: str, *, axis: str = "x") -> None:
     """A chart whose bars open the list behind them."""
-    event = st.plotly_chart(figure, width="stretch", key=key, on_select="rerun", selection_mode="points")
+    event: Any = st.plotly_chart(figure, width="stretch", key=key, on_select="rerun", selection_mode="points")
     points = (event or {}).get("selection", {}).get("points", []) if isinstance(event, dict) else \
         getattr(getattr(event, "selection", None), "points", [])
     if points:
@@ -44,13 +46,13 @@ if summary is None:
     st.stop()
 
 totals = charts.counts_by_support_status(summary.by_minor, catalog)
-cols = st.columns(5)
-cols[0].metric("Workspaces", f"{summary.total:,}")
-cols[1].metric("Cloud-hosted", f"{summary.hosted:,}")
-cols[2].metric("Self-managed", f"{summary.self_managed:,}")
-cols[3].metric("Out of support", f"{totals[SupportStatus.OUT_OF_SUPPORT]:,}",
+cards = st.columns(5)
+cards[0].metric("Workspaces", f"{summary.total:,}")
+cards[1].metric("Cloud-hosted", f"{summary.hosted:,}")
+cards[2].metric("Self-managed", f"{summary.self_managed:,}")
+cards[3].metric("Out of support", f"{totals[SupportStatus.OUT_OF_SUPPORT]:,}",
                help="Their push gateway and marketplace access has stopped.")
-cols[4].metric("Silent > 48 h", f"{summary.stats_silent_48h:,}",
+cards[4].metric("Silent > 48 h", f"{summary.stats_silent_48h:,}",
                help="No statistics received for more than 48 hours (or never).")
 freshness(fleet)
 st.caption("Click a bar or a slice to list the workspaces behind it.")
@@ -99,12 +101,12 @@ try:
 except ValueError as exc:
     st.warning(f"Ignoring the drill-down in the link: {exc}.")
     drill = None
-cols = st.columns([2, 3, 1], vertical_alignment="bottom")
-dimension = cols[0].selectbox("List by", ["all", *DIMENSIONS], format_func=lambda d: DIMENSIONS.get(d, "All"),
+pickers = st.columns([2, 3, 1], vertical_alignment="bottom")
+dimension = pickers[0].selectbox("List by", ["all", *DIMENSIONS], format_func=lambda d: DIMENSIONS.get(d, "All"),
                               index=([*DIMENSIONS].index(drill.dimension) + 1) if drill else 0)
-value = cols[1].text_input("Value", value=drill.value if drill else "", disabled=dimension == "all",
+value = pickers[1].text_input("Value", value=drill.value if drill else "", disabled=dimension == "all",
                            help="e.g. 7.10, out_of_support, docker, deregistered, hosted")
-if cols[2].button("List", key="drill-apply"):
+if pickers[2].button("List", key="drill-apply"):
     if dimension == "all":
         for name in ("drill", "value", "cursor"):
             st.query_params.pop(name, None)

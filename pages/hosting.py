@@ -49,8 +49,8 @@ freshness(running)
 
 st.subheader("Instances")
 choices = summary.value
-cols = st.columns(3)
-for col, name, options in zip(cols, FILTERS, (
+pickers = st.columns(3)
+for col, name, options in zip(pickers, FILTERS, (
         sorted(choices.by_status) if choices else [], sorted(choices.by_region) if choices else [],
         sorted(choices.by_version) if choices else []), strict=True):
     current = filters[name]

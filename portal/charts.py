@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from datetime import date
+from collections.abc import Mapping, Sequence
+from datetime import date, datetime
 
 import plotly.graph_objects as go
 
+from portal.clients.models import PushCount
 from portal.releases import ReleaseCatalog, SupportStatus, parse_minor
 
 STATUS_COLOURS = {
@@ -90,9 +91,9 @@ OUTCOME_COLOURS = {
 }
 
 
-def push_over_time(items: list, *, by: str = "outcome") -> go.Figure:
-    """Deliveries per time bucket, stacked by outcome (or platform). `items`: PushCount-like objects."""
-    totals: dict[tuple[object, str], int] = {}
+def push_over_time(items: Sequence[PushCount], *, by: str = "outcome") -> go.Figure:
+    """Deliveries per time bucket, stacked by outcome (or platform)."""
+    totals: dict[tuple[datetime, str], int] = {}
     for item in items:
         totals[(item.start, getattr(item, by))] = totals.get((item.start, getattr(item, by)), 0) + item.count
     starts = sorted({start for start, _ in totals})
@@ -105,9 +106,9 @@ def push_over_time(items: list, *, by: str = "outcome") -> go.Figure:
     return figure
 
 
-def error_rate(items: list) -> tuple[go.Figure, float | None]:
+def error_rate(items: Sequence[PushCount]) -> tuple[go.Figure, float | None]:
     """Share of deliveries that did not succeed, per bucket, and over the whole range."""
-    per_bucket: dict[object, list[int]] = {}
+    per_bucket: dict[datetime, list[int]] = {}
     for item in items:
         failed, total = per_bucket.setdefault(item.start, [0, 0])
         per_bucket[item.start] = [failed + (item.count if item.outcome != "sent" else 0), total + item.count]

@@ -122,7 +122,8 @@ class ReleaseCatalog:
     def with_supported_versions(self, document: Mapping[str, object]) -> ReleaseCatalog:
         """A copy whose end dates come from the cloud's supportedVersions document where it has them."""
         releases = dict(self._by_minor)
-        for entry in document.get("versions") or []:  # type: ignore[union-attr]
+        versions = document.get("versions")
+        for entry in versions if isinstance(versions, list) else []:
             if not isinstance(entry, Mapping):
                 continue
             minor = parse_minor(str(entry.get("version", "")))

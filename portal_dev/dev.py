@@ -8,6 +8,7 @@ PORTAL_ENV=production.
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import os
 import signal
 import socket
@@ -56,8 +57,18 @@ def _interrupt(signum: int, frame: object) -> None:
     raise KeyboardInterrupt
 
 
+def missing_dev_packages() -> list[str]:
+    """The development packages this stack needs that are not installed (requirements-dev.txt has them)."""
+    return [name for name in ("oidc_provider_mock", "werkzeug") if importlib.util.find_spec(name) is None]
+
+
 def main(argv: list[str]) -> int:
     refuse_in_production("the development stack (sandbox and local identity provider)")
+    missing = missing_dev_packages()
+    if missing:
+        print(f"`python -m portal dev` needs the development requirements ({', '.join(missing)} missing): "
+              "pip install -r requirements-dev.txt (make run does)", file=sys.stderr)
+        return 2
     # Ctrl-C, and `kill` from a process manager, both stop everything this started.
     signal.signal(signal.SIGINT, signal.default_int_handler)
     signal.signal(signal.SIGTERM, _interrupt)

@@ -83,15 +83,17 @@ class Approvals:
 
     def _start(self, run: ActionRun, prepared: Prepared, progress: ProgressCallback | None) -> RunOutcome:
         now = utcnow()
+        started: ActionRun | None = None
         with transaction(self.sessions) as session:
             try:
-                started = transition(session, run.id, RunState.APPROVED, RunState.RUNNING, started_at=now,
-                                     heartbeat_at=now, worker=str(self.worker))
+                moved = transition(session, run.id, RunState.APPROVED, RunState.RUNNING, started_at=now,
+                                   heartbeat_at=now, worker=str(self.worker))
             except StaleTransition:
-                started = None  # a double click: the other one started it
+                pass  # a double click: the other one started it
             else:
-                audit_run(session, started, AuditEvent.STARTED,
+                audit_run(session, moved, AuditEvent.STARTED,
                           detail={"policy": prepared.reason, "preview_at_start": prepared.preview.summary})
+                started = moved
         if started is None:
             current = runs.get_run(self.sessions, run.id)
             assert current is not None

@@ -58,4 +58,5 @@ def capture_exchanges() -> Iterator[list[Exchange]]:
 def decisive(exchanges: list[Exchange]) -> Exchange | None:
     """The answer that tells the outcome: the last write (POST), else the last answer."""
     writes = [e for e in exchanges if e.method.upper() != "GET"]
-    return (writes or exchanges or [None])[-1]
+    seen = writes or exchanges
+    return seen[-1] if seen else None

@@ -108,7 +108,8 @@ def run_resend(ctx: RunContext, target: str, params: ResendParams) -> ActionResu
 
 def preview_purge(ctx: PreviewContext, target: str, params: NoParams) -> Preview:
     workspace = workspace_or_invalid(ctx, target)
-    flagged = ctx.clients.push.invalid_tokens(workspace_id=workspace.id, limit=1).total
+    page = ctx.clients.push.invalid_tokens(workspace_id=workspace.id, limit=1)
+    flagged = page.total if page.total is not None else len(page.items)
     summary = f"purge {flagged} device tokens flagged invalid (406) for {workspace.name}"
     warnings = ("no tokens are flagged invalid",) if flagged == 0 else ()
     return Preview(summary, workspace.name, {"tokens": flagged}, warnings)

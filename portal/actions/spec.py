@@ -14,11 +14,14 @@ import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
 
 from portal import policy
+
+if TYPE_CHECKING:
+    from portal.clients import Clients
 
 MASK = "••••••"
 # Slow, salted hash for secret values that enter a fingerprint: the fingerprint is stored, and a
@@ -173,7 +176,7 @@ class ActionFailed(Exception):
 class PreviewContext:
     """What a preview may use: the clients (reads only, by convention)."""
 
-    def __init__(self, clients: Any) -> None:
+    def __init__(self, clients: Clients) -> None:
         self.clients = clients
 
 
@@ -185,7 +188,7 @@ class RunContext(PreviewContext):
     `alive()`, which long waits call on every poll so a restarting replica never takes the run for
     abandoned."""
 
-    def __init__(self, clients: Any, *, idempotency_key: str, progress: ProgressCallback,
+    def __init__(self, clients: Clients, *, idempotency_key: str, progress: ProgressCallback,
                  alive: Callable[[], None] | None = None, poll_interval: float = 0.5,
                  poll_timeout: float = 900.0) -> None:
         super().__init__(clients)

@@ -6,9 +6,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from portal.store.models import RunState
+from portal.store.models import ActionRun, RunState
 
-__all__ = ["RUN_STATES", "RunState", "StateLook", "look"]
+__all__ = ["RUN_STATES", "ActionRun", "RunState", "StateLook", "look"]
 
 
 @dataclass(frozen=True)

@@ -24,6 +24,8 @@ from portal.actions.spec import (
     TargetKind,
     workspace_or_invalid,
 )
+from portal.clients.fleet import FleetClient
+from portal.clients.models import WorkspaceOperation
 
 
 def _when(value: Any) -> str:
@@ -83,12 +85,17 @@ def preview_resync(ctx: PreviewContext, target: str, params: NoParams) -> Previe
                    "with the Marketplace", ws.name, {"apps": len(apps), "subscriptions": subscribed})
 
 
-def _fleet_operation(method: str, describe: Callable[[Any], str]) -> Callable[[RunContext, str, Any], ActionResult]:
-    def handler(ctx: RunContext, target: str, params: Any) -> ActionResult:
-        operation = getattr(ctx.clients.fleet, method)(target, idempotency_key=ctx.idempotency_key)
-        return ActionResult(describe(operation), operation.model_dump(mode="json"))
+FleetOperation = Callable[..., WorkspaceOperation]  # an unbound FleetClient method: (fleet, workspace_id, *, key)
 
-    handler.__name__ = f"run_{method}"
+
+def _fleet_operation(operation: FleetOperation, describe: Callable[[WorkspaceOperation], str],
+                     ) -> Callable[[RunContext, str, Any], ActionResult]:
+    """A handler calling one Fleetcommand operation (e.g. `FleetClient.suspend`) on the target."""
+    def handler(ctx: RunContext, target: str, params: Any) -> ActionResult:
+        answer = operation(ctx.clients.fleet, target, idempotency_key=ctx.idempotency_key)
+        return ActionResult(describe(answer), answer.model_dump(mode="json"))
+
+    handler.__name__ = f"run_{operation.__name__}"
     return handler
 
 
@@ -97,7 +104,7 @@ def run_resync(ctx: RunContext, target: str, params: NoParams) -> ActionResult:
     return ActionResult(f"re-synced {result.resynced} subscriptions", result.model_dump(mode="json"))
 
 
-def _detail(key: str) -> Callable[[Any], str]:
+def _detail(key: str) -> Callable[[WorkspaceOperation], str]:
     return lambda op: f"{op.operation}: {key} = {op.detail.get(key)}"
 
 
@@ -108,7 +115,7 @@ SPECS: tuple[ActionSpec, ...] = (
                     "one with its client secret on its next call. Harmless to repeat.",
         params_model=NoParams, target_kind=TargetKind.WORKSPACE, danger=Danger.SAFE,
         repeat_harmless=True, preview=preview_revoke,
-        handler=_fleet_operation("revoke_access_tokens", _detail("revoked")),
+        handler=_fleet_operation(FleetClient.revoke_access_tokens, _detail("revoked")),
     ),
     ActionSpec(
         name="workspace.rotate_client_secret", title="Rotate client secret (de-registers the workspace)",
@@ -116,27 +123,28 @@ SPECS: tuple[ActionSpec, ...] = (
                     "oauth_invalid_client_credentials and it must register again. Needs a second admin.",
         params_model=NoParams, target_kind=TargetKind.WORKSPACE, danger=Danger.SAFE,
         repeat_harmless=False, preview=preview_rotate,
-        handler=_fleet_operation("rotate_client_secret", _detail("secret_expires_at")),
+        handler=_fleet_operation(FleetClient.rotate_client_secret, _detail("secret_expires_at")),
     ),
     ActionSpec(
         name="workspace.force_license_sync", title="Force license sync",
         description="Make Fleetcommand push the workspace's license now instead of at its next sync.",
         params_model=NoParams, target_kind=TargetKind.WORKSPACE, danger=Danger.SAFE,
         repeat_harmless=True, preview=preview_license_sync,
-        handler=_fleet_operation("force_license_sync", _detail("license_synced_at")),
+        handler=_fleet_operation(FleetClient.force_license_sync, _detail("license_synced_at")),
     ),
     ActionSpec(
         name="workspace.suspend", title="Suspend workspace",
         description="Suspend a workspace's cloud services (push, marketplace, license). Needs a second admin.",
         params_model=SuspendParams, target_kind=TargetKind.WORKSPACE, danger=Danger.SAFE,
-        repeat_harmless=True, preview=preview_suspend, handler=_fleet_operation("suspend", _detail("suspended")),
+        repeat_harmless=True, preview=preview_suspend,
+        handler=_fleet_operation(FleetClient.suspend, _detail("suspended")),
     ),
     ActionSpec(
         name="workspace.unsuspend", title="Lift workspace suspension",
         description="Restore a suspended workspace's cloud services. Needs a second admin.",
         params_model=NoParams, target_kind=TargetKind.WORKSPACE, danger=Danger.SAFE,
         repeat_harmless=True, preview=preview_unsuspend,
-        handler=_fleet_operation("unsuspend", _detail("suspended")),
+        handler=_fleet_operation(FleetClient.unsuspend, _detail("suspended")),
     ),
     ActionSpec(
         name="marketplace.resync_subscriptions", title="Re-sync app subscriptions",

@@ -2,17 +2,28 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from typing import Any
+from collections.abc import Iterator, Mapping
+from typing import Any, TypedDict, Unpack
 
-from portal.clients.http import Page, QueryValue, ServiceClient, path_segment
+from portal.clients.http import Page, ServiceClient, path_segment
 from portal.clients.models import FleetSummary, Workspace, WorkspaceOperation
 
-# Filters `GET /admin/v1/workspaces` accepts besides q/limit/cursor (docs/service-contract.md).
-WORKSPACE_FILTERS: frozenset[str] = frozenset({
-    "version", "minor", "deploy_method", "deploy_platform", "hosted", "registration_state",
-    "stats_silent_hours", "created_month",
-})
+
+class WorkspaceFilters(TypedDict, total=False):
+    """Filters `GET /admin/v1/workspaces` accepts besides q/limit/cursor (docs/service-contract.md);
+    a comma-separated value means any of them."""
+
+    version: str
+    minor: str
+    deploy_method: str
+    deploy_platform: str
+    hosted: str | bool
+    registration_state: str
+    stats_silent_hours: int
+    created_month: str
+
+
+WORKSPACE_FILTERS: frozenset[str] = frozenset(WorkspaceFilters.__annotations__)
 
 
 class FleetClient(ServiceClient):
@@ -21,14 +32,14 @@ class FleetClient(ServiceClient):
     service = "fleet"
 
     def search_workspaces(
-        self, q: str | None = None, *, limit: int = 20, cursor: str | None = None, **filters: QueryValue
+        self, q: str | None = None, *, limit: int = 20, cursor: str | None = None, **filters: Unpack[WorkspaceFilters]
     ) -> Page[Workspace]:
         """One page of workspaces matching `q` (name, id, unique id, site URL, email) and filters."""
         params = {"q": q, "limit": limit, "cursor": cursor, **_checked(filters)}
         return self._get_page("/admin/v1/workspaces", Workspace, params)
 
     def iter_workspaces(
-        self, q: str | None = None, *, page_size: int = 200, **filters: QueryValue
+        self, q: str | None = None, *, page_size: int = 200, **filters: Unpack[WorkspaceFilters]
     ) -> Iterator[Workspace]:
         """Every matching workspace, fetching the next page only when the caller gets that far."""
         return self._iter("/admin/v1/workspaces", Workspace, {"q": q, **_checked(filters)}, page_size)
@@ -66,9 +77,9 @@ class FleetClient(ServiceClient):
         return self._post_model(path, WorkspaceOperation, idempotency_key=idempotency_key)
 
 
-def _checked(filters: dict[str, Any]) -> dict[str, Any]:
+def _checked(filters: Mapping[str, Any]) -> dict[str, Any]:
     unknown = set(filters) - WORKSPACE_FILTERS
     if unknown:
         raise TypeError(f"unknown workspace filter(s): {', '.join(sorted(unknown))}")
-    return filters
+    return dict(filters)
 

@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import lru_cache
-from typing import Any, ClassVar, Generic, TypeVar
+from typing import Any, ClassVar, Generic, TypeVar, cast
 from urllib.parse import quote
 
 import requests
@@ -220,15 +220,15 @@ class ServiceClient:
             )
         except requests.ReadTimeout as exc:
             what = "no answer in time" if method == "GET" else "no answer in time; the outcome is unknown"
-            error = ServiceTimeout(self.service, None, None, f"{method} {path}: {what}", "timeout")
-            return _Outcome(error=error, cause=exc, retryable=True)
+            timeout = ServiceTimeout(self.service, None, None, f"{method} {path}: {what}", "timeout")
+            return _Outcome(error=timeout, cause=exc, retryable=True)
         except (requests.exceptions.InvalidURL, requests.exceptions.MissingSchema) as exc:
-            error = ServiceError(self.service, None, None, f"invalid service URL: {exc}", "invalid_url")
-            return _Outcome(error=error, cause=exc)
+            invalid = ServiceError(self.service, None, None, f"invalid service URL: {exc}", "invalid_url")
+            return _Outcome(error=invalid, cause=exc)
         except requests.RequestException as exc:
             message = f"{method} {path}: cannot reach the service ({type(exc).__name__})"
-            error = ServiceUnavailable(self.service, None, None, message, "unreachable")
-            return _Outcome(error=error, cause=exc, retryable=True)
+            unreachable = ServiceUnavailable(self.service, None, None, message, "unreachable")
+            return _Outcome(error=unreachable, cause=exc, retryable=True)
         request_id = response.headers.get("X-Request-Id")
         log.debug("%s %s %s -> %s (request %s)", self.service, method, path, response.status_code, request_id)
         if response.status_code >= 400:
@@ -248,7 +248,8 @@ class ServiceClient:
 
     def _parse(self, model: type[M], data: Any) -> M:
         try:
-            return _adapter(model).validate_python(data)
+            adapter: TypeAdapter[M] = _adapter(cast(Any, model))  # a model class is hashable
+            return adapter.validate_python(data)
         except ValidationError as exc:
             first = exc.errors()[0]
             where = ".".join(str(part) for part in first["loc"]) or "body"

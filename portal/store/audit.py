@@ -90,13 +90,13 @@ def append(
     never forks; the record becomes visible only together with the state change it describes.
     """
     head = session.execute(
-        select(AuditHead.seq, AuditHead.hash).where(AuditHead.id == 1).with_for_update()
+        select(col(AuditHead.seq), col(AuditHead.hash)).where(col(AuditHead.id) == 1).with_for_update()
     ).one()
     # `at` never goes backwards as `seq` grows (even across replicas' clocks), so a time range is a
     # seq range: the Audit screen's date filters page by seq like every other filter (see `page`).
     now = fields.get("at") or utcnow()
     if head.seq > 0:
-        previous = session.execute(select(AuditRecord.at).where(AuditRecord.seq == head.seq)).scalar()
+        previous = session.execute(select(col(AuditRecord.at)).where(col(AuditRecord.seq) == head.seq)).scalar()
         if previous is not None and previous > now:
             now = previous
     values: dict[str, Any] = {
@@ -119,7 +119,7 @@ def append(
     values["hash"] = record_hash(values)
     record = AuditRecord(**values)
     session.add(record)
-    session.execute(update(AuditHead).where(AuditHead.id == 1).values(seq=values["seq"], hash=values["hash"]))
+    session.execute(update(AuditHead).where(col(AuditHead.id) == 1).values(seq=values["seq"], hash=values["hash"]))
     session.flush()
     return record
 
@@ -144,12 +144,12 @@ class Verification:
 def _iter_records(sessions: sessionmaker[Session], batch: int) -> Iterator[Sequence[Any]]:
     # Keyset batches in short transactions: a million records never sit in memory at once. Rows are
     # tuples in HASHED_FIELDS order (seq first, prev_hash last) followed by the stored hash.
-    columns = [*(getattr(AuditRecord, name) for name in HASHED_FIELDS), AuditRecord.hash]
+    columns = [*(getattr(AuditRecord, name) for name in HASHED_FIELDS), col(AuditRecord.hash)]
     last = 0
     while True:
         with sessions() as session:  # Core execution: no ORM row processing for a million rows
             rows = session.connection().execute(
-                select(*columns).where(AuditRecord.seq > last).order_by(AuditRecord.seq).limit(batch)
+                select(*columns).where(col(AuditRecord.seq) > last).order_by(col(AuditRecord.seq)).limit(batch)
             ).all()
         if not rows:
             return
@@ -160,7 +160,7 @@ def _iter_records(sessions: sessionmaker[Session], batch: int) -> Iterator[Seque
 def verify(sessions: sessionmaker[Session], *, batch: int = 5000) -> Verification:
     """Walk the chain from the first record; report the first record that does not fit."""
     with sessions() as session:
-        head = session.execute(select(AuditHead.seq, AuditHead.hash).where(AuditHead.id == 1)).one()
+        head = session.execute(select(col(AuditHead.seq), col(AuditHead.hash)).where(col(AuditHead.id) == 1)).one()
     expected_seq, prev_hash, checked = 1, GENESIS_HASH, 0
     for row in _iter_records(sessions, batch):
         seq, values, stored = row[0], row[:-1], row[-1]
@@ -197,16 +197,16 @@ class AuditFilter:
 def _conditions(flt: AuditFilter) -> list[Any]:
     conditions: list[Any] = []
     if flt.actor:
-        column = AuditRecord.actor_email if "@" in flt.actor else AuditRecord.actor_sub
+        column = col(AuditRecord.actor_email) if "@" in flt.actor else col(AuditRecord.actor_sub)
         conditions.append(column == flt.actor.strip())
     for name in ("action", "target", "outcome", "run_id"):
         value = getattr(flt, name)
         if value:
             conditions.append(getattr(AuditRecord, name) == value.strip())
     if flt.since:
-        conditions.append(AuditRecord.at >= flt.since)
+        conditions.append(col(AuditRecord.at) >= flt.since)
     if flt.until:
-        conditions.append(AuditRecord.at < flt.until)
+        conditions.append(col(AuditRecord.at) < flt.until)
     return conditions
 
 
@@ -225,13 +225,13 @@ def _seq_bounds(session: Session, flt: AuditFilter) -> tuple[int | None, int | N
     """
     lo = hi = None
     if flt.since:
-        first = select(func.min(AuditRecord.at)).where(AuditRecord.at >= flt.since).scalar_subquery()
-        lo = session.execute(select(func.min(AuditRecord.seq)).where(AuditRecord.at == first)).scalar()
+        first = select(func.min(col(AuditRecord.at))).where(col(AuditRecord.at) >= flt.since).scalar_subquery()
+        lo = session.execute(select(func.min(col(AuditRecord.seq))).where(col(AuditRecord.at) == first)).scalar()
         if lo is None:
             return 1, 0
     if flt.until:
-        last = select(func.max(AuditRecord.at)).where(AuditRecord.at < flt.until).scalar_subquery()
-        hi = session.execute(select(func.max(AuditRecord.seq)).where(AuditRecord.at == last)).scalar()
+        last = select(func.max(col(AuditRecord.at))).where(col(AuditRecord.at) < flt.until).scalar_subquery()
+        hi = session.execute(select(func.max(col(AuditRecord.seq))).where(col(AuditRecord.at) == last)).scalar()
         if hi is None:
             return 1, 0
     return lo, hi
@@ -301,10 +301,10 @@ def usage_per_runbook(sessions: sessionmaker[Session], *, runbook_ids: Iterable[
     rows: list[Any] = []
     if ids:
         statement = (
-            select(AuditRecord.runbook_id, AuditRecord.action, AuditRecord.event, func.count(),
-                   func.max(AuditRecord.at))
+            select(col(AuditRecord.runbook_id), col(AuditRecord.action), col(AuditRecord.event), func.count(),
+                   func.max(col(AuditRecord.at)))
             .where(col(AuditRecord.runbook_id).in_(ids))
-            .group_by(AuditRecord.runbook_id, AuditRecord.action, AuditRecord.event)
+            .group_by(col(AuditRecord.runbook_id), col(AuditRecord.action), col(AuditRecord.event))
         )
         with sessions() as session:
             rows = list(session.execute(statement).all())

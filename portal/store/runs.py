@@ -149,7 +149,7 @@ def open_run(sessions: sessionmaker[Session], candidate: ActionRun, *, window: t
             with transaction(sessions) as session:
                 now = utcnow()
                 gate = session.execute(
-                    select(ActionGate).where(ActionGate.fingerprint == candidate.fingerprint).with_for_update()
+                    select(ActionGate).where(col(ActionGate.fingerprint) == candidate.fingerprint).with_for_update()
                 ).scalar_one_or_none()
                 if gate is not None:
                     existing = session.get(ActionRun, gate.run_id, populate_existing=True)
@@ -158,7 +158,7 @@ def open_run(sessions: sessionmaker[Session], candidate: ActionRun, *, window: t
                         if is_current(existing, now, window):
                             return existing, False
                     session.execute(
-                        update(ActionGate).where(ActionGate.fingerprint == candidate.fingerprint)
+                        update(ActionGate).where(col(ActionGate.fingerprint) == candidate.fingerprint)
                         .values(run_id=candidate.id, updated_at=now)
                     )
                 else:
@@ -187,7 +187,7 @@ def transition(session: Session, run_id: str, from_state: RunState | tuple[RunSt
             raise ValueError(f"a run cannot move from {source} to {to_state}")
     result = session.execute(
         update(ActionRun)
-        .where(ActionRun.id == run_id, ActionRun.state.in_([s.value for s in sources]))
+        .where(col(ActionRun.id) == run_id, col(ActionRun.state).in_([s.value for s in sources]))
         .values(state=to_state.value, **values)
         .execution_options(synchronize_session=False)
     )
@@ -202,7 +202,7 @@ def heartbeat(sessions: sessionmaker[Session], run_id: str) -> None:
     """Note that the process running `run_id` is alive (long operations call this while polling)."""
     with transaction(sessions) as session:
         session.execute(
-            update(ActionRun).where(ActionRun.id == run_id, ActionRun.state == RunState.RUNNING.value)
+            update(ActionRun).where(col(ActionRun.id) == run_id, col(ActionRun.state) == RunState.RUNNING.value)
             .values(heartbeat_at=utcnow()).execution_options(synchronize_session=False)
         )
 
@@ -256,7 +256,7 @@ def expire_overdue(sessions: sessionmaker[Session], *, now: datetime | None = No
     """Record every request or approval past its time limit as expired; returns the runs expired."""
     now = now or utcnow()
     with sessions() as session:
-        overdue = list(session.execute(select(ActionRun.id).where(
+        overdue = list(session.execute(select(col(ActionRun.id)).where(
             col(ActionRun.state).in_(_PENDING), col(ActionRun.expires_at) <= now)).scalars())
     expired: list[ActionRun] = []
     for run_id in overdue:

@@ -24,8 +24,7 @@ from portal.identity import Principal
 if TYPE_CHECKING:
     from portal.app_context import AppContext
     from portal.audit_log import AuditLog
-from portal.actions.states import RunState, look
-from portal.store.models import ActionRun
+from portal.actions.states import ActionRun, RunState, look
 from portal.ui.forms import render_fields
 
 # Worker threads outlive page reruns; eight concurrent actions per portal process is plenty.

@@ -88,9 +88,10 @@ def render_fields(schema: Mapping[str, Any], *, key: str, prefill: Mapping[str, 
             value = st.checkbox(label, value=_as_bool(initial), key=widget_key, help=help_text, disabled=disabled)
         elif kind in ("integer", "number"):
             integer = kind == "integer"
-            value = st.number_input(label, value=_as_number(initial, integer), step=1 if integer else None,
-                                    min_value=prop.get("minimum"), max_value=prop.get("maximum"),
-                                    key=widget_key, help=help_text, disabled=disabled)
+            # Streamlit's overloads cannot express "int or float, maybe empty, bounds maybe unset".
+            bounds: dict[str, Any] = {"min_value": prop.get("minimum"), "max_value": prop.get("maximum"),
+                                      "step": 1 if integer else None, "value": _as_number(initial, integer)}
+            value = st.number_input(label, key=widget_key, help=help_text, disabled=disabled, **bounds)
         else:
             text = "" if initial is None else str(initial)
             placeholder = "YYYY-MM-DDTHH:MM:SSZ (UTC)" if prop.get("format") == "date-time" else None

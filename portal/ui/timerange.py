@@ -19,7 +19,8 @@ def time_range_picker(key: str = "range") -> TimeRange:
         chosen = from_query({})
     options = [*PRESETS, "custom"]
     labels = {name: label for name, (label, _, _) in PRESETS.items()} | {"custom": "Custom"}
-    picked = st.segmented_control("Time range", options, default=chosen.name, format_func=labels.get, key=key)
+    picked = st.segmented_control("Time range", options, default=chosen.name,
+                                  format_func=lambda name: labels.get(name, name), key=key)
     picked = picked or chosen.name
     if picked == "custom":
         today = datetime.now(UTC).date()
@@ -33,7 +34,7 @@ def time_range_picker(key: str = "range") -> TimeRange:
         for name in ("since", "until"):
             st.query_params.pop(name, None)
     try:
-        return from_query({k: st.query_params.get(k) for k in ("range", "since", "until") if st.query_params.get(k)})
+        return from_query({k: v for k in ("range", "since", "until") if (v := st.query_params.get(k))})
     except ValueError as exc:
         st.warning(str(exc))
         return from_query({})

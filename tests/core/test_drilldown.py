@@ -60,3 +60,11 @@ def test_csv_export_limits_rows_and_defuses_formulas():
     assert lines[0].startswith("id,unique_id,name")
     assert len(lines) == 4
     assert lines[1].split(",")[2].startswith("\"'=HYPERLINK")
+
+
+def test_every_plain_dimension_is_a_fleet_filter():
+    from portal.clients.fleet import WORKSPACE_FILTERS
+    from portal.drilldown import DIMENSIONS
+
+    computed = {"support", "hosting", "silent"}  # turned into other filters by fleet_filters
+    assert set(DIMENSIONS) - computed <= WORKSPACE_FILTERS
