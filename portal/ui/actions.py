@@ -10,7 +10,7 @@ from __future__ import annotations
 import queue
 from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import streamlit as st
 from pydantic import ValidationError
@@ -35,22 +35,20 @@ DANGER_BADGES = {
     Danger.CONFIRM: ":orange-badge[confirm: type the name]",
     Danger.TWO_PERSON: ":red-badge[two-person: an admin approves]",
 }
+def _needs_database(ctx: AppContext, what: str) -> NoReturn:
+    st.error(f"{what} unavailable: the portal's database could not be opened. {ctx.database_error or ''}",
+             icon=":material/database_off:")
+    st.stop()
+
+
 def executor_or_stop(ctx: AppContext) -> Executor:
     """The process's executor; without a database, say why and stop the page."""
-    if ctx.executor is None:
-        st.error(f"Actions are unavailable: the portal's database could not be opened. "
-                 f"{ctx.database_error or ''}", icon=":material/database_off:")
-        st.stop()
-    return ctx.executor
+    return ctx.executor or _needs_database(ctx, "Actions are")
 
 
 def audit_log_or_stop(ctx: AppContext) -> AuditLog:
     """The process's audit log; without a database, say why and stop the page."""
-    if ctx.audit is None:
-        st.error(f"The audit log is unavailable: the portal's database could not be opened. "
-                 f"{ctx.database_error or ''}", icon=":material/database_off:")
-        st.stop()
-    return ctx.audit
+    return ctx.audit or _needs_database(ctx, "The audit log is")
 
 
 def target_prefill(prefill: Mapping[str, Any]) -> str:
