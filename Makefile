@@ -31,7 +31,7 @@ test-postgres: $(STAMP)
 
 ## ruff on everything; mypy on the product code; import-linter's layer contracts (.importlinter).
 lint: $(STAMP)
-	$(PY) -m ruff check portal portal_dev pages tests benchmarks streamlit_app.py
+	$(PY) -m ruff check portal portal_dev pages tests benchmarks streamlit_app.py app.py
 	$(PY) -m mypy
 	$(VENV)/bin/lint-imports
 

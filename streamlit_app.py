@@ -1,7 +1,9 @@
 """Entrypoint: production checks, the sign-in gate, session age, then the role-filtered navigation.
 
-Every run calls `st.navigation` with exactly the pages this person may open, so a page left out
-is neither listed nor reachable by URL (and Streamlit never falls back to listing `pages/`).
+Every run calls `st.navigation` with the pages this person may open; every other screen's address
+is a hidden page that signs them in (signed out) or says which role it needs (signed in), so a
+link never ends in "Page not found" and a screen left out never runs. Each page runs inside the
+page budget (`portal.ui.live.begin_page` / `end_page`: one banner per degraded service).
 """
 
 import logging
@@ -14,8 +16,10 @@ from portal.policy import may_view_screen
 from portal.screens import SCREENS
 from portal.settings import Settings, get_settings
 from portal.startup import UnsafeProductionSettings, check_production
+from portal.ui.entry import refusal_pages, sign_in_pages
 from portal.ui.gate import auth_section
 from portal.ui.header import render_header
+from portal.ui.live import begin_page, end_page
 
 ROOT = Path(__file__).resolve().parent
 LAST_SECTION = "Admin"
@@ -61,10 +65,13 @@ def log_once(key: str, message: str, *args: object, level: int = logging.WARNING
 
 
 def navigation(principal: Principal) -> dict[str, list[st.Page]]:
-    """The pages `principal` may open, by section, in screen order (Admin last)."""
+    """The pages `principal` may open, by section, in screen order (Admin last); the screens they may
+    not open are there too, hidden, saying which role each needs."""
     sections: dict[str, list[st.Page]] = {}
+    refused = []
     for screen in SCREENS:
         if not may_view_screen(principal, screen.id).allowed:
+            refused.append(screen)
             continue
         if not (ROOT / screen.path).is_file():
             log.warning("screen %r skipped: %s does not exist", screen.id, screen.path)
@@ -73,6 +80,8 @@ def navigation(principal: Principal) -> dict[str, list[st.Page]]:
             st.Page(screen.path, title=screen.title, icon=screen.icon, url_path=screen.id))
     if LAST_SECTION in sections:
         sections[LAST_SECTION] = sections.pop(LAST_SECTION)
+    if sections and refused:
+        sections[next(iter(sections))] += refusal_pages(principal, refused)
     return sections
 
 
@@ -80,10 +89,9 @@ def main() -> None:
     settings = load_settings()
     if settings is None:
         return
-    sign_in = st.Page("pages/sign_in.py", title="Sign in", icon=":material/login:", url_path="sign-in")
     claims = st.user.to_dict()
     if not claims.get("is_logged_in"):
-        only(sign_in)
+        signed_out()
         return
     try:
         principal = principal_from_claims(claims, settings)
@@ -93,16 +101,29 @@ def main() -> None:
     if session_expired(principal, settings):
         log_once("portal.logged_expired", "session expired for sub=%s (signed in at %s, max %g h)",
                  principal.sub, principal.issued_at, settings.session_max_age_hours, level=logging.INFO)
-        only(sign_in)
+        signed_out()
         return
     pages = navigation(principal) if principal.role else {}
     render_header(principal)
     if not pages:
         log_once("portal.logged_refusal", "access refused: sub=%s email=%s groups=%s map to no portal role",
                  principal.sub, principal.email, list(principal.groups))
-        only(st.Page("pages/no_access.py", title="No access", icon=":material/block:", url_path="no-access"))
+        no_access = [st.Page("pages/no_access.py", title="No access", icon=":material/block:", url_path="no-access")]
+        no_access += [st.Page("pages/no_access.py", title=screen.title, url_path=screen.id, visibility="hidden")
+                      for screen in SCREENS]
+        st.navigation(no_access, position="hidden").run()
         return
-    st.navigation(pages).run()
+    page = st.navigation(pages)
+    begin_page()
+    try:
+        page.run()
+    finally:
+        end_page()
+
+
+def signed_out() -> None:
+    """The sign-in screen, at whatever screen address the person came to (the address is kept)."""
+    st.navigation(sign_in_pages(), position="hidden").run()
 
 
 main()

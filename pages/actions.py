@@ -11,6 +11,7 @@ from portal.actions.states import RunState, look
 from portal.app_context import app_context
 from portal.ui.actions import describe_run, executor_or_stop, render_action, run_live, show_outcome
 from portal.ui.gate import require_screen
+from portal.ui.live import stop_page
 
 principal = require_screen("actions")  # before anything else: pages can be run directly
 ctx = app_context()
@@ -24,7 +25,7 @@ st.caption("Every action takes the same path: preview, confirmation or a second 
 offered = [spec for spec in executor.registry if policy.may_offer(principal, spec.name).allowed]
 if not offered:
     st.info("Your role cannot run any action.")
-    st.stop()
+    stop_page()
 
 # Requests waiting on a second admin, or approved and ready to run.
 for run in executor.open_requests(principal):

@@ -10,7 +10,7 @@ from portal.drilldown import DIMENSIONS, fleet_filters, from_query, workspaces_c
 from portal.livedata import ask
 from portal.releases import SupportStatus, load_catalog
 from portal.ui.gate import require_screen
-from portal.ui.live import fetch_all, freshness
+from portal.ui.live import fetch_all, freshness, stop_page
 
 principal = require_screen("fleet")
 
@@ -43,7 +43,7 @@ fleet, stats = fetch_all([ask(clients.fleet.summary), ask(clients.stats.freshnes
 summary = fleet.value
 if summary is None:
     freshness(fleet)
-    st.stop()
+    stop_page()
 
 totals = charts.counts_by_support_status(summary.by_minor, catalog)
 cards = st.columns(5)
@@ -118,7 +118,7 @@ try:
     filters = fleet_filters(drill, by_minor=summary.by_minor, catalog=catalog) if drill else {}
 except ValueError as exc:
     st.warning(str(exc))
-    st.stop()
+    stop_page()
 cursor = st.query_params.get("cursor")
 [page] = fetch_all([ask(clients.fleet.search_workspaces, limit=PAGE_SIZE, cursor=cursor, **filters)],
                    refresh_key="fleet-list-refresh")

@@ -45,9 +45,12 @@ def app_context() -> AppContext:
 
     settings = get_settings()
     # Sessions that let the executor record each answer's status and request id in the audit log.
-    # People wait on these calls: a service asking for a long pause (Retry-After) is retried after at
-    # most 2 s, so a page with a slow or down service still renders within a few seconds.
-    clients = build_clients(settings, session_factory=recording_session, retry=RetryPolicy(max_retry_after=2.0))
+    # People wait on these calls: every call ends within connect + read timeout whatever the service
+    # does (a body that drips included), a retry starts only within the page's budget, and a service
+    # asking for a long pause (Retry-After) is retried after at most 2 s.
+    retry = RetryPolicy(max_retry_after=2.0, deadline=settings.connect_timeout + settings.read_timeout,
+                        retry_within=settings.page_budget)
+    clients = build_clients(settings, session_factory=recording_session, retry=retry)
     database: Database | None = None
     executor: Executor | None = None
     audit: AuditLog | None = None

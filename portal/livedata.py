@@ -1,9 +1,12 @@
-"""Live data from the services, cached with a time-to-live, degrading to the last good value.
+"""Live data from the services: fetched concurrently, cached briefly, never waited on for long.
 
-A page asks for several pieces of data at once; `LiveCache.fetch_many` runs the calls concurrently,
-so the page waits about as long as its slowest service, not the sum. A call that fails returns the
-last good value marked stale, or an error message when there is none: one service down degrades
-one widget, never the page. No Streamlit here: `portal/ui/live.py` renders the results.
+A page asks for all its data at once; `LiveCache.fetch_many` starts every call that is not fresh
+in the cache (joining a call already in flight for the same key, so twenty people on one page
+ask a service once) and waits at most the page's remaining budget. What has not answered by then
+comes back `pending`, with the last good value if there is one; the ui fills it in when it lands.
+A call that fails returns the last good value marked stale, or the problem when there is none,
+described by kind so screens can say it in plain words: one service down or slow degrades its
+widgets, never the page. No Streamlit here: `portal/ui/live.py` renders the results.
 """
 
 from __future__ import annotations
@@ -11,14 +14,15 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable, Hashable, Mapping
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable, Hashable, Iterable, Mapping
+from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import wait as wait_for
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from enum import Enum
 from typing import Any, Generic, TypeVar
 
-from portal.clients.errors import NotFound, ServiceError
+from portal.clients.errors import NotFound, PermissionDenied, ServiceError, ServiceTimeout, ServiceUnavailable
 
 T = TypeVar("T")
 log = logging.getLogger(__name__)
@@ -33,19 +37,75 @@ SERVICE_TITLES = {
 
 
 @dataclass(frozen=True)
+class Problem:
+    """Why a service's answer is missing, as a person reads it, with the detail an engineer wants."""
+
+    summary: str  # plain words: "is not answering", "did not answer in time", ...
+    status: int | None = None
+    code: str | None = None
+    request_id: str | None = None
+    message: str = ""  # the service's or transport's own words (untrusted text)
+
+    def __str__(self) -> str:
+        """The technical one-liner (for a details toggle or a log line)."""
+        parts = [self.summary if not self.message else f"{self.summary}: {self.message}"]
+        parts += [f"HTTP {self.status}"] if self.status is not None else []
+        parts += [f"code {self.code}"] if self.code else []
+        parts += [f"request {self.request_id}"] if self.request_id else []
+        return " | ".join(parts)
+
+
+def problem_of(error: Exception) -> Problem:
+    """The plain-words problem behind an exception (never a stack trace, never a secret)."""
+    if not isinstance(error, ServiceError):
+        return Problem(f"failed inside the portal ({type(error).__name__})")
+    if error.code == "not_configured":
+        summary = "is not configured for this portal"
+    elif isinstance(error, ServiceTimeout):
+        summary = "did not answer in time"
+    elif error.code == "not_the_service":
+        summary = "answered with a page that is not its own (a proxy or a wrong address?)"
+    elif error.code == "invalid_response":
+        summary = "sent an answer the portal cannot read"
+    elif isinstance(error, PermissionDenied):
+        summary = "refused the portal's credentials"
+    elif isinstance(error, ServiceUnavailable):
+        summary = "cannot be reached" if error.status is None else "is failing"
+    else:
+        summary = "answered with an error"
+    return Problem(summary, error.status, error.code, error.request_id, error.message)
+
+
+@dataclass(frozen=True)
 class Live(Generic[T]):
-    """One piece of service data as a page sees it: the value, where from, as of when, and how sure."""
+    """One piece of service data as a page sees it: the value, where from, as of when, and how sure.
+
+    `pending`: no answer yet (the call goes on; `value` is the last good one, if any). `stale`: the
+    value is older than the service's latest answer, which failed or has not come. `not_found`:
+    the service said cleanly that there is no such thing; nothing else ever means that.
+    """
 
     service: str
     value: T | None
     fetched_at: datetime | None
-    error: str | None = None
+    problem: Problem | None = None
     stale: bool = False
     not_found: bool = False
+    pending: bool = False
 
     @property
     def ok(self) -> bool:
-        return self.value is not None and self.error is None
+        return self.value is not None and self.problem is None and not self.pending
+
+    @property
+    def error(self) -> str | None:
+        """The problem in one line (None when there is none)."""
+        return str(self.problem) if self.problem is not None else None
+
+    @property
+    def unavailable(self) -> bool:
+        """The service did not give its current answer: failed, or has not answered yet."""
+        return self.pending or (self.problem is not None and not self.not_found)
 
     @property
     def source(self) -> str:
@@ -114,25 +174,35 @@ def keyable(value: Any) -> Hashable:
 
 
 def describe_error(error: Exception) -> str:
-    """A one-line, secret-free message for a banner (never a stack trace)."""
-    if isinstance(error, ServiceError):
-        return str(error)
-    return f"unexpected {type(error).__name__}"
+    """A one-line, secret-free message (never a stack trace)."""
+    return str(problem_of(error))
+
+
+@dataclass
+class _Entry:
+    service: str
+    stamp: float  # clock() when answered; -inf once invalidated
+    fetched_at: datetime
+    value: Any
 
 
 class LiveCache:
-    """Process-wide cache of service answers with a time-to-live and last-good fallback."""
+    """Process-wide cache of service answers: short time-to-live, calls in flight shared, last good kept."""
 
-    def __init__(
-        self, ttl_seconds: float = 60.0, *, max_workers: int = 32, clock: Callable[[], float] = time.monotonic
-    ):
+    def __init__(self, ttl_seconds: float = 10.0, *, failure_ttl: float = 5.0, max_workers: int = 32,
+                 clock: Callable[[], float] = time.monotonic) -> None:
         self.ttl = ttl_seconds
+        self.failure_ttl = failure_ttl  # a failed call is not repeated sooner than this (unless invalidated)
         self._clock = clock
         self._lock = threading.Lock()
-        self._entries: dict[Hashable, tuple[float, datetime, Any]] = {}
+        self._entries: dict[Hashable, _Entry] = {}
+        self._failures: dict[Hashable, tuple[float, Live[Any]]] = {}
+        self._inflight: dict[Hashable, Future[Live[Any]]] = {}
         self._pool = ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix="livedata")
 
-    def invalidate(self, keys: list[Hashable] | None = None) -> None:
+    # -- forgetting --------------------------------------------------------------------------
+
+    def invalidate(self, keys: Iterable[Hashable] | None = None) -> None:
         """Expire cached answers (all, or the given keys): the next fetch asks the service again.
 
         The answers themselves are kept as the last good data, shown stale if the service now fails.
@@ -140,44 +210,111 @@ class LiveCache:
         with self._lock:
             for key in list(self._entries) if keys is None else keys:
                 if key in self._entries:
-                    _, fetched_at, value = self._entries[key]
-                    self._entries[key] = (float("-inf"), fetched_at, value)
+                    self._entries[key].stamp = float("-inf")
+                self._failures.pop(key, None)
+            if keys is None:
+                self._failures.clear()
 
-    def fetch(self, request: Request, *, ttl: float | None = None) -> Live[Any]:
-        return self.fetch_many([request], ttl=ttl)[request.key]
+    def invalidate_where(self, *, services: Iterable[str] = (), mentioning: Iterable[str] = ()) -> int:
+        """Expire every answer from one of `services`, or whose call names one of `mentioning`
+        (e.g. a workspace id an action just changed); returns how many."""
+        wanted, names = set(services), {text for text in mentioning if text}
+        with self._lock:
+            keys = {key for key, entry in self._entries.items() if entry.service in wanted or _mentions(key, names)}
+            keys |= {key for key, (_, live) in self._failures.items() if live.service in wanted
+                     or _mentions(key, names)}
+        self.invalidate(keys)
+        return len(keys)
 
-    def fetch_many(self, requests: list[Request], *, ttl: float | None = None) -> Mapping[Hashable, Live[Any]]:
-        """Answer every request, calling the services whose answers are missing or expired, concurrently."""
+    # -- fetching ----------------------------------------------------------------------------
+
+    def fetch(self, request: Request, *, ttl: float | None = None, wait: float | None = None) -> Live[Any]:
+        return self.fetch_many([request], ttl=ttl, wait=wait)[request.key]
+
+    def fetch_many(self, requests: list[Request], *, ttl: float | None = None,
+                   wait: float | None = None) -> Mapping[Hashable, Live[Any]]:
+        """Answer every request, calling (concurrently) the services whose answers are missing or expired,
+        and waiting at most `wait` seconds for them (None: until each call ends)."""
         ttl = self.ttl if ttl is None else ttl
         now = self._clock()
         results: dict[Hashable, Live[Any]] = {}
-        to_call: list[Request] = []
+        futures: dict[Hashable, tuple[Request, Future[Live[Any]]]] = {}
         with self._lock:
             for request in requests:
-                entry = self._entries.get(request.key)
-                if entry is not None and now - entry[0] < ttl:
-                    results[request.key] = Live(request.service, entry[2], entry[1])
-                else:
-                    to_call.append(request)
-        futures = {request.key: self._pool.submit(self._call, request) for request in to_call}
-        for request in to_call:
-            results[request.key] = futures[request.key].result()
+                key = request.key
+                entry = self._entries.get(key)
+                failure = self._failures.get(key)
+                if entry is not None and now - entry.stamp < ttl:
+                    results[key] = Live(request.service, entry.value, entry.fetched_at)
+                elif failure is not None and now - failure[0] < self.failure_ttl and key not in self._inflight:
+                    results[key] = failure[1]
+                elif key not in futures:
+                    future = self._inflight.get(key)
+                    if future is None:
+                        future = self._pool.submit(self._call, request)
+                        self._inflight[key] = future
+                        future.add_done_callback(self._landing(key))
+                    futures[key] = (request, future)
+        if futures:
+            wait_for([future for _, future in futures.values()], timeout=wait)
+        for key, (request, future) in futures.items():
+            results[key] = future.result() if future.done() else self._pending(request)
         return results
 
+    def settled(self, keys: Iterable[Hashable]) -> bool:
+        """True when no call for these keys is still in flight."""
+        with self._lock:
+            return not any(key in self._inflight for key in keys)
+
+    def _pending(self, request: Request) -> Live[Any]:
+        with self._lock:
+            entry = self._entries.get(request.key)
+        if entry is None:
+            return Live(request.service, None, None, pending=True)
+        return Live(request.service, entry.value, entry.fetched_at, stale=True, pending=True)
+
+    def _landing(self, key: Hashable) -> Callable[[Future[Live[Any]]], None]:
+        def landed(_future: Future[Live[Any]]) -> None:
+            with self._lock:
+                self._inflight.pop(key, None)
+
+        return landed
+
     def _call(self, request: Request) -> Live[Any]:
+        key = request.key
         try:
             value = request.run()
         except NotFound as error:
-            return Live(request.service, None, datetime.now(UTC), error=str(error), not_found=True)
-        except Exception as error:  # a widget degrades; the page never sees the exception
-            log.warning("live data %r from %s failed: %s", request.key, request.service, describe_error(error))
+            live: Live[Any] = Live(request.service, None, datetime.now(UTC), problem=problem_of(error), not_found=True)
             with self._lock:
-                entry = self._entries.get(request.key)
-            message = describe_error(error)
-            if entry is not None:
-                return Live(request.service, entry[2], entry[1], error=message, stale=True)
-            return Live(request.service, None, None, error=message)
+                self._entries.pop(key, None)
+                self._failures[key] = (self._clock(), live)
+            return live
+        except Exception as error:  # a widget degrades; the page never sees the exception
+            problem = problem_of(error)
+            log.warning("live data from %s failed: %s", request.service, problem.summary)
+            with self._lock:
+                entry = self._entries.get(key)
+                live = (Live(request.service, entry.value, entry.fetched_at, problem=problem, stale=True)
+                        if entry is not None else Live(request.service, None, None, problem=problem))
+                self._failures[key] = (self._clock(), live)
+            return live
         fetched_at = datetime.now(UTC)
         with self._lock:
-            self._entries[request.key] = (self._clock(), fetched_at, value)
+            self._entries[key] = _Entry(request.service, self._clock(), fetched_at, value)
+            self._failures.pop(key, None)
         return Live(request.service, value, fetched_at)
+
+
+def _mentions(key: Hashable, names: set[str]) -> bool:
+    """Whether any string inside a (nested) cache key is one of `names`."""
+    if not names:
+        return False
+    if isinstance(key, str):
+        return key in names
+    if isinstance(key, tuple):
+        return any(_mentions(part, names) for part in key)
+    return False
+
+
+__all__ = ["SERVICE_TITLES", "Live", "LiveCache", "Problem", "Request", "ask", "ask_for", "problem_of"]

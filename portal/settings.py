@@ -36,6 +36,8 @@ class Settings(BaseSettings):
 
     connect_timeout: float = Field(default=2.0, gt=0)
     read_timeout: float = Field(default=5.0, gt=0)
+    # A page shows what has answered after this many seconds; later answers fill in as they land.
+    page_budget: float = Field(default=2.5, gt=0)
 
     database_url: str = "sqlite:///var/portal.db"
     chat_webhook_url: str | None = None

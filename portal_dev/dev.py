@@ -101,7 +101,7 @@ def main(argv: list[str]) -> int:
         env.setdefault(f"PORTAL_{service.upper()}_URL", sandbox_url(service))
         env.setdefault(f"PORTAL_{service.upper()}_TOKEN", SANDBOX_ADMIN_TOKEN)
     procs.append(subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "streamlit_app.py", "--server.port", str(args.portal_port)],
+        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(args.portal_port)],
         cwd=ROOT, env=env,
     ))
     print(f"Cloud Ops Portal: http://localhost:{args.portal_port}  (Ctrl-C stops everything)", flush=True)

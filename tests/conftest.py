@@ -90,3 +90,12 @@ def database(database_url: str) -> Iterator[object]:
         yield db
     finally:
         db.dispose()
+
+
+@pytest.fixture(autouse=True)
+def _navigation_as_served(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every AppTest runs its pages through the entrypoint, as `app.py` serves them
+    (`portal.web.prepare_process`); tests/auth/test_direct_page_runs.py runs page files on their own."""
+    from tests.support.apptest import steady_state_navigation
+
+    steady_state_navigation(monkeypatch)

@@ -4,6 +4,12 @@ Retry rule (see docs/service-contract.md): reads (GET) are retried on connection
 timeouts, 500/502/503/504 and 429 with exponential backoff and jitter, honouring `Retry-After`.
 A write (POST) is sent once, unless the caller gave an idempotency key: the services answer a
 repeated key with the first answer, so only then is a write retried like a read.
+
+Deadline rule: a policy's `deadline` bounds the whole logical request (connecting, waiting, every
+retry and reading a body that drips in); `retry_within` bounds when a retry may still start (a
+page's budget). A body is read in chunks against the deadline and refused past `MAX_BODY` bytes.
+Only a clean 404 (the service's own JSON answer) means "not found": an HTML 404 from a proxy is
+the service being unreachable, never "no such workspace".
 """
 
 from __future__ import annotations
@@ -38,6 +44,8 @@ Timeout = tuple[float, float]
 QueryValue = str | int | float | bool | datetime | None
 
 RETRY_STATUSES: frozenset[int] = frozenset({429, 500, 502, 503, 504})
+MAX_BODY = 20 * 1024 * 1024  # bytes: no admin answer is anywhere near this
+_CHUNK = 64 * 1024
 
 
 @dataclass(frozen=True)
@@ -49,8 +57,13 @@ class RetryPolicy:
     max_backoff: float = 2.0
     # A service asking for a longer pause than this still gets retried after this long.
     max_retry_after: float = 10.0
+    # Seconds for the whole logical request (None: each attempt's timeouts only), and the window,
+    # from the first attempt, in which a retry may still start (None: until the deadline).
+    deadline: float | None = None
+    retry_within: float | None = None
     sleep: Callable[[float], None] = field(default=time.sleep, repr=False, compare=False)
     jitter: Callable[[], float] = field(default=random.random, repr=False, compare=False)
+    clock: Callable[[], float] = field(default=time.monotonic, repr=False, compare=False)
 
     def delay(self, attempt: int, retry_after: float | None = None) -> float:
         """Seconds to wait after failed attempt number `attempt` (1-based)."""
@@ -189,13 +202,18 @@ class ServiceClient:
         headers = {"Authorization": f"Bearer {self._token}", "Accept": "application/json"}
         if idempotency_key:
             headers["Idempotency-Key"] = idempotency_key
+        started = self.retry.clock()
+        deadline = started + self.retry.deadline if self.retry.deadline is not None else None
+        last_retry = started + self.retry.retry_within if self.retry.retry_within is not None else deadline
         for attempt in range(1, attempts + 1):
-            outcome = self._attempt(method, path, query(params or {}), json, headers)
+            outcome = self._attempt(method, path, query(params or {}), json, headers, deadline)
             if outcome.error is None:
                 return outcome.body
-            if not outcome.retryable or attempt == attempts:
-                raise self._redacted(outcome.error) from outcome.cause
             pause = self.retry.delay(attempt, outcome.retry_after)
+            retry_at = self.retry.clock() + pause
+            too_late = last_retry is not None and retry_at >= last_retry
+            if not outcome.retryable or attempt == attempts or too_late:
+                raise self._redacted(outcome.error) from outcome.cause
             log.warning("%s %s %s failed (%s), retry %d in %.2fs", self.service, method, path,
                         outcome.error.status or outcome.error.code, attempt, pause)
             self.retry.sleep(pause)
@@ -208,20 +226,38 @@ class ServiceClient:
         params: dict[str, str],
         json: Mapping[str, Any] | None,
         headers: dict[str, str],
+        deadline: float | None = None,
     ) -> _Outcome:
         """One HTTP exchange, its failure classified (retryable or not) but not raised."""
         if not self.base_url:
             error = ServiceUnavailable(self.service, None, None, "not configured: no base URL is set for this service",
                                        "not_configured")
             return _Outcome(error=error)
+        timeout = self.timeout
+        if deadline is not None:
+            left = deadline - self.retry.clock()
+            if left <= 0:
+                return self._late(method, path)
+            timeout = (min(timeout[0], left), min(timeout[1], left))
         try:
             response = self._session.request(
-                method, self.base_url + path, params=params, json=json, headers=headers, timeout=self.timeout
+                method, self.base_url + path, params=params, json=json, headers=headers, timeout=timeout,
+                stream=True,
             )
+            try:
+                response._content = self._read_body(response, deadline)
+            finally:
+                response.close()
+        except _TooSlow:
+            return self._late(method, path)
+        except _TooLarge:
+            return _Outcome(error=ServiceError(self.service, None, None,
+                                               f"{method} {path}: answer larger than {MAX_BODY} bytes",
+                                               "invalid_response"))
         except requests.ReadTimeout as exc:
             what = "no answer in time" if method == "GET" else "no answer in time; the outcome is unknown"
-            timeout = ServiceTimeout(self.service, None, None, f"{method} {path}: {what}", "timeout")
-            return _Outcome(error=timeout, cause=exc, retryable=True)
+            late = ServiceTimeout(self.service, None, None, f"{method} {path}: {what}", "timeout")
+            return _Outcome(error=late, cause=exc, retryable=True)
         except (requests.exceptions.InvalidURL, requests.exceptions.MissingSchema) as exc:
             invalid = ServiceError(self.service, None, None, f"invalid service URL: {exc}", "invalid_url")
             return _Outcome(error=invalid, cause=exc)
@@ -231,6 +267,11 @@ class ServiceClient:
             return _Outcome(error=unreachable, cause=exc, retryable=True)
         request_id = response.headers.get("X-Request-Id")
         log.debug("%s %s %s -> %s (request %s)", self.service, method, path, response.status_code, request_id)
+        if response.status_code == 404 and not _is_json(response):
+            # A 404 page from a proxy or a wrong base URL: the service did not say "no such thing".
+            message = f"{method} {path}: answered 404 with a non-JSON page, not as the service does"
+            return _Outcome(error=ServiceUnavailable(self.service, 404, request_id, message, "not_the_service"),
+                            retryable=True)
         if response.status_code >= 400:
             return _Outcome(
                 error=error_for_response(self.service, response),
@@ -245,6 +286,25 @@ class ServiceClient:
             message = f"{method} {path}: answer is not JSON"
             return _Outcome(error=ServiceError(self.service, response.status_code, request_id, message,
                                                "invalid_response"))
+
+    def _read_body(self, response: requests.Response, deadline: float | None) -> bytes:
+        """The body, read in chunks: past the deadline (a body that drips) or MAX_BODY, give up."""
+        chunks: list[bytes] = []
+        size = 0
+        while chunk := response.raw.read1(_CHUNK, decode_content=True):  # whatever has arrived: never waits to fill
+            chunks.append(chunk)
+            size += len(chunk)
+            if size > MAX_BODY:
+                raise _TooLarge
+            if deadline is not None and self.retry.clock() > deadline:
+                raise _TooSlow
+        return b"".join(chunks)
+
+    def _late(self, method: str, path: str) -> _Outcome:
+        seconds = self.retry.deadline or 0
+        what = "no complete answer" + (" (the outcome is unknown)" if method != "GET" else "")
+        error = ServiceTimeout(self.service, None, None, f"{method} {path}: {what} within {seconds:g} s", "deadline")
+        return _Outcome(error=error)
 
     def _parse(self, model: type[M], data: Any) -> M:
         try:
@@ -263,6 +323,22 @@ class ServiceClient:
             error.message = error.message.replace(self._token, "[redacted]")
             error.args = (error.message,)
         return error
+
+
+class _TooSlow(Exception):
+    """The deadline passed while the body was still arriving."""
+
+
+class _TooLarge(Exception):
+    """The body grew past MAX_BODY."""
+
+
+def _is_json(response: requests.Response) -> bool:
+    """Whether the body is a JSON object, as every answer of the services' admin APIs is."""
+    try:
+        return isinstance(response.json(), dict)
+    except ValueError:
+        return False
 
 
 @dataclass

@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from portal.audit_log import AuditLog
 from portal.actions.states import ActionRun, RunState, look
 from portal.ui.forms import render_fields
+from portal.ui.live import stop_page
 
 # Worker threads outlive page reruns; eight concurrent actions per portal process is plenty.
 _WORKERS = ThreadPoolExecutor(max_workers=8, thread_name_prefix="portal-action")
@@ -38,7 +39,7 @@ DANGER_BADGES = {
 def _needs_database(ctx: AppContext, what: str) -> NoReturn:
     st.error(f"{what} unavailable: the portal's database could not be opened. {ctx.database_error or ''}",
              icon=":material/database_off:")
-    st.stop()
+    stop_page()
 
 
 def executor_or_stop(ctx: AppContext) -> Executor:

@@ -1,10 +1,11 @@
-"""The header above every screen: who is signed in, their roles, and a sign-out button."""
+"""Who is signed in, their roles, and a sign-out button: in the sidebar of every screen."""
 
 from __future__ import annotations
 
 import streamlit as st
 
 from portal.identity import Principal
+from portal.ui.text import md
 
 ROLE_LABELS = {"viewer": "Viewer", "support": "Support", "oncall": "On-call", "admin": "Admin"}
 
@@ -15,10 +16,11 @@ def roles_text(principal: Principal) -> str:
 
 
 def render_header(principal: Principal) -> None:
-    """One row: name and email, roles, and "Sign out" (which ends the session at the IdP too)."""
-    who, roles, action = st.columns([5, 3, 2], vertical_alignment="center")
-    who.markdown(f"**{principal.display_name}** · {principal.email}", help=f"Signed in as {principal.sub}")
-    roles.markdown(f"Roles: {roles_text(principal)}")
-    if action.button("Sign out", key="portal-sign-out", icon=":material/logout:"):
-        st.logout()
-    st.divider()
+    """Who is signed in, their roles and "Sign out" (which ends the session at the IdP too), at the foot
+    of the sidebar: the screens keep their full height for the work."""
+    with st.sidebar:
+        st.divider()
+        st.markdown(f"**{md(principal.display_name)}**  \n{md(principal.email)}", help=f"Signed in as {principal.sub}")
+        st.caption(f"Roles: {roles_text(principal)}")
+        if st.button("Sign out", key="portal-sign-out", icon=":material/logout:"):
+            st.logout()

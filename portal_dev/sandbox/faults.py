@@ -1,8 +1,12 @@
 """Fault injection, the request log, and the middleware every service app runs behind.
 
 Per service, at run time: `latency_ms` (an `asyncio.sleep` before answering, so slow services never
-hold up other requests), `error_rate` (that fraction answers 500) and `outage` (every request answers
-503 with `Retry-After`). The request log records each service request with monotonic start/finish
+hold up other requests), `error_rate` (that fraction answers 500), `outage` (every request answers
+503 with `Retry-After`) and `garbage`, an answer no client should believe: `malformed_json` (200,
+a JSON body cut short), `html_login` (200, a proxy's sign-in page), `html_404` (404 from a proxy,
+not from the service) or `drip` (the real answer, one byte every 0.3 s).
+
+The request log records each service request with monotonic start/finish
 times so tests can prove that requests overlapped.
 """
 
@@ -31,6 +35,13 @@ if TYPE_CHECKING:
 log = logging.getLogger("portal_dev.sandbox")
 
 
+GARBAGE = ("malformed_json", "html_login", "html_404", "drip")
+LOGIN_PAGE = (b"<!doctype html><html><head><title>Sign in - Example SSO</title></head><body>"
+              b"<form method=post action=/login><input name=user><input name=password type=password>"
+              b"<button>Sign in</button></form></body></html>")
+DRIP_SECONDS = 0.3
+
+
 @dataclass(slots=True)
 class Fault:
     """The faults injected into one service."""
@@ -39,11 +50,12 @@ class Fault:
     error_rate: float = 0.0
     outage: bool = False
     retry_after: int = 1  # seconds, sent with outage 503s
+    garbage: str | None = None  # one of GARBAGE
 
     @classmethod
     def from_json(cls, body: dict[str, Any]) -> Fault:
         """Validate a PUT body; raises ValueError naming the bad field."""
-        unknown = set(body) - {"latency_ms", "error_rate", "outage", "retry_after"}
+        unknown = set(body) - {"latency_ms", "error_rate", "outage", "retry_after", "garbage"}
         if unknown:
             raise ValueError(f"{sorted(unknown)[0]}: unknown field")
         latency = body.get("latency_ms", 0)
@@ -58,7 +70,10 @@ class Fault:
             raise ValueError("outage: true or false")
         if isinstance(retry_after, bool) or not isinstance(retry_after, int) or not 0 <= retry_after <= 3600:
             raise ValueError("retry_after: whole seconds between 0 and 3600")
-        return cls(int(latency), float(rate), outage, retry_after)
+        garbage = body.get("garbage")
+        if garbage is not None and garbage not in GARBAGE:
+            raise ValueError(f"garbage: one of {', '.join(GARBAGE)}, or null")
+        return cls(int(latency), float(rate), outage, retry_after, garbage)
 
     def to_json(self) -> dict[str, object]:
         return asdict(self)
@@ -178,6 +193,10 @@ class ServiceMiddleware:
             elif fault.error_rate and self.state.faults.rng.random() < fault.error_rate:
                 response = error_response(500, "internal", f"{self.service} failed (sandbox fault injection)", rid)
                 await response(scope, receive, send_with_headers)
+            elif fault.garbage == "drip":
+                await self.app(scope, receive, _dripping(send_with_headers))
+            elif fault.garbage:
+                await _garbage(fault.garbage, send_with_headers)
             else:
                 await self.app(scope, receive, send_with_headers)
         except Exception:
@@ -193,6 +212,33 @@ class ServiceMiddleware:
                 "started_at_iso": iso_ms(started_wall),
                 "finished_at_iso": iso_ms(started_wall + (finished - started)),
             })
+
+
+async def _garbage(kind: str, send: Send) -> None:
+    """An answer a proxy or a broken service might give: never what the contract says."""
+    status, content_type, body = {
+        "malformed_json": (200, b"application/json", b'{"items": [{"id": "ws_'),
+        "html_login": (200, b"text/html; charset=utf-8", LOGIN_PAGE),
+        "html_404": (404, b"text/html; charset=utf-8", b"<html><body><h1>404 Not Found</h1>nginx</body></html>"),
+    }[kind]
+    await send({"type": "http.response.start", "status": status,
+                "headers": [(b"content-type", content_type), (b"content-length", str(len(body)).encode())]})
+    await send({"type": "http.response.body", "body": body})
+
+
+def _dripping(send: Send) -> Send:
+    """Send the real answer's body one byte at a time, DRIP_SECONDS apart."""
+    async def drip(message: Message) -> None:
+        if message["type"] != "http.response.body":
+            await send(message)
+            return
+        body: bytes = message.get("body", b"")
+        for index in range(len(body)):
+            await send({"type": "http.response.body", "body": body[index:index + 1], "more_body": True})
+            await asyncio.sleep(DRIP_SECONDS)
+        await send({"type": "http.response.body", "body": b"", "more_body": message.get("more_body", False)})
+
+    return drip
 
 
 def service_app(service: str, routes: list[Any], state: SandboxState) -> Starlette:

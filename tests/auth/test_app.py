@@ -16,6 +16,7 @@ from portal.policy import may_view_screen
 from portal.screens import SCREENS
 from portal.settings import SERVICES, Settings
 from portal_dev.idp import signed_in_user
+from tests.support.apptest import shown
 
 
 def texts(at: AppTest) -> str:
@@ -23,7 +24,7 @@ def texts(at: AppTest) -> str:
     parts = [element.value for kind in ("title", "markdown", "caption", "error", "warning", "info")
              for element in getattr(at, kind)]
     parts += [button.label for button in at.button]
-    return "\n".join(str(part) for part in parts)
+    return "\n".join(shown(part) for part in parts)
 
 
 def run_as(at: AppTest, sub: str, **kwargs: object) -> AppTest:

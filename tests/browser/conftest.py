@@ -108,7 +108,7 @@ def running_portal(workdir: Path, metadata_url: str, sandbox: object,
     log_path = workdir / "streamlit.log"
     with log_path.open("wb") as log:
         proc = subprocess.Popen(
-            [sys.executable, "-m", "streamlit", "run", "streamlit_app.py",
+            [sys.executable, "-m", "streamlit", "run", "app.py",
              "--server.port", str(port), "--server.address", "localhost", "--server.headless", "true",
              "--server.fileWatcherType", "none", "--browser.gatherUsageStats", "false",
              "--secrets.files", str(secrets_path)],

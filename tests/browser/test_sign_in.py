@@ -35,13 +35,15 @@ def expect_navigation(page: Page, sub: str) -> None:
 
 
 def expect_forbidden_urls_refused(page: Page, sub: str) -> None:
-    """Typing a forbidden screen's address shows the default screen, never the forbidden one."""
+    """Typing a forbidden screen's address says which role it needs, never shows the screen itself."""
     _, forbidden = visible_screens(sub)
     for screen in forbidden:
         page.goto(f"/{screen.id}")
-        expect(page.get_by_text("Page not found")).to_be_visible()
+        expect(page.get_by_role("heading", name=f"No access to {screen.title}")).to_be_visible()
+        expect(page.get_by_text(f"needs the {screen.min_role} role or higher")).to_be_visible()
         expect(page.get_by_text(f"{sub}@example.com")).to_be_visible()
         expect(page.get_by_role("heading", name=screen.title, exact=True)).to_have_count(0)
+        expect(page).to_have_url(re.compile(rf"/{screen.id}$"))  # the address stays what was asked for
     page.goto("/")
 
 
@@ -84,9 +86,30 @@ def test_outsider_reaches_only_the_no_access_screen(page: Page, sign_in) -> None
     expect(page.get_by_role("heading", name=SCREENS[0].title)).to_have_count(0)
 
 
-def test_the_first_request_after_a_start_cannot_open_a_forbidden_screen(page: Page, fresh_portal) -> None:
-    """Until a session runs the entrypoint, Streamlit serves pages/ files directly: the page's own check holds."""
+def test_the_first_request_after_a_start_goes_through_the_sign_in(page: Page, fresh_portal) -> None:
+    """The first session after a start runs the entrypoint too (app.py): a deep link gets the sign-in,
+    never "Page not found" nor a page file run on its own (whose own check, tests/auth/test_direct_page_runs.py,
+    still holds)."""
     portal = fresh_portal()
-    page.goto(f"{portal.base_url}/settings")
-    expect(page.get_by_text("You may not open this screen: not signed in")).to_be_visible()
+    page.goto(f"{portal.base_url}/settings?x=1")
+    expect(page.get_by_text("Sign in to open Settings")).to_be_visible()
     expect(page.get_by_role("heading", name="Settings", exact=True)).to_have_count(0)
+    expect(page).to_have_url(re.compile(r"/settings\?x=1$"))
+
+
+def test_a_signed_out_alert_link_lands_on_its_runbook_after_sign_in(page: Page, portal_stack) -> None:
+    import requests
+
+    workspace = requests.get(f"{portal_stack.sandbox.base_url}/_sandbox/examples", timeout=5).json()[
+        "workspace_ids"]["pushing"]
+    link = f"/runbooks?runbook=push-workspace-401-unauthorized&workspace={workspace}"
+    page.goto(link)
+    expect(page.get_by_text("Sign in to open Runbooks")).to_be_visible()
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url("**/oauth2/authorize**")
+    page.get_by_role("button", name="oncall", exact=True).click()
+    expect(page.get_by_role("heading", name="Workspace pushes fail with 401 (cloud token rejected)")).to_be_visible()
+    expect(page).to_have_url(re.compile(re.escape(link) + "$"))
+    expect(page.get_by_role("textbox", name="Workspace", exact=True)).to_have_value(workspace)
+    # The cookie that carried the link is gone: signing in again from the start page lands there.
+    assert not [c for c in page.context.cookies() if c["name"] == "portal_next"]

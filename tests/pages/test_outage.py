@@ -65,5 +65,6 @@ def test_stale_data_is_marked_after_an_outage(sandbox):
     set_outage(sandbox, "push")
     at.button(key="push-refresh").click().run()
     text = texts(at)
-    assert "Push Gateway unavailable**, showing the last good data" in text
+    assert "**Push Gateway is failing.** Its widgets show what it said last" in text  # one banner, plain words
+    assert "Push Gateway unavailable: showing its last good answer" in text  # under each widget
     assert "Deliveries (last day)" in text  # the last good numbers are still on screen

@@ -53,8 +53,8 @@ def test_deep_link_fills_the_context_and_shows_its_own_link():
     assert f"/runbooks?runbook={RUNBOOK}&workspace=ws_000042" in texts(at, "code")
     # services are down: each view says so on its own, the runbook is still there
     warnings = texts(at, "warning")
-    assert any("Fleetcommand unavailable" in w for w in warnings)
-    assert any("Push Gateway unavailable" in w for w in warnings)
+    assert any("Fleetcommand cannot be reached" in w for w in warnings)
+    assert any("Push Gateway cannot be reached" in w for w in warnings)
     assert any("Revoking the workspace's **access tokens**" in m for m in texts(at, "markdown"))
 
 

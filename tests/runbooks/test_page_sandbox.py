@@ -54,7 +54,7 @@ def test_a_service_outage_degrades_only_its_view(workspace_id, sandbox):
     requests.put(f"{sandbox.base_url}/_sandbox/faults/push", json={"outage": True}, timeout=5)
     at = open_runbooks("lead", runbook=RUNBOOK, workspace=workspace_id)
     assert not at.exception
-    assert [w.value.split("**")[1] for w in at.warning] == ["Push Gateway unavailable."]
+    assert [w.value.split("**")[1] for w in at.warning] == ["Push Gateway is failing."]  # one banner, its source
     assert "Registration" in [m.label for m in at.metric]  # Fleetcommand's view still there
 
 

@@ -1,0 +1,28 @@
+"""Untrusted text is text: anything from a service, a URL or a person goes into markdown only escaped.
+
+Streamlit renders markdown in titles, captions, alerts and tables; a name like `[Sign in](https://…)`
+or `![t](https://…)` would become a live link or an image fetched by the viewer's browser. `md`
+escapes every character markdown (and Streamlit's `:color[...]` / `:material/...:` directives) gives
+meaning to, so the text shows exactly as written.
+"""
+
+from __future__ import annotations
+
+import re
+
+# CommonMark's escapable ASCII punctuation, plus ':' for Streamlit's directives and emoji shortcodes.
+_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~:$&=\"'^%@,;?/])")
+
+
+def md(value: object) -> str:
+    """`value` as text that markdown shows verbatim (newlines become spaces: one line of data)."""
+    text = "" if value is None else str(value)
+    text = " ".join(text.split())  # no line breaks, headings or list items sneaking in
+    return _SPECIAL.sub(r"\\\1", text)
+
+
+def code(value: object) -> str:
+    """`value` as an inline code span (for ids): backticks inside cannot close it."""
+    text = " ".join(("" if value is None else str(value)).split())
+    fence = "`" * (max((len(run) for run in re.findall(r"`+", text)), default=0) + 1)
+    return f"{fence} {text} {fence}" if text.startswith("`") or text.endswith("`") else f"{fence}{text}{fence}"
