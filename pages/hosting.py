@@ -1,4 +1,10 @@
-"""Cloud hosting: instances by status, region and version; operations in progress; the instance list."""
+"""Cloud hosting: instances by status, region and version; operations in progress; the instance list.
+
+Click a bar to filter the instance list by it (the filters live in the URL); the list's total is the
+bar's number. Workspaces are named (from Fleetcommand) next to their ids.
+"""
+
+from typing import Any
 
 import streamlit as st
 
@@ -7,19 +13,34 @@ from portal.app_context import app_context
 from portal.livedata import ask
 from portal.ui.gate import require_screen
 from portal.ui.live import fetch_all, freshness
+from portal.ui.tables import names_for, workspace_column, workspace_link
 
 principal = require_screen("hosting")
 
 clients = app_context().clients
 FILTERS = ("status", "region", "version")
+PAGE_SIZE = 50
+
+
+def set_filter(name: str, value: str | None) -> None:
+    if value:
+        st.query_params[name] = value
+    else:
+        st.query_params.pop(name, None)
+    st.query_params.pop("cursor", None)
+
 
 st.title("Cloud hosting")
 filters = {name: st.query_params.get(name) or None for name in FILTERS}
+cursor = st.query_params.get("cursor") or None
 summary, running, instances = fetch_all(
     [ask(clients.hosting.summary), ask(clients.hosting.operations, state="running", limit=50),
-     ask(clients.hosting.instances, limit=100, **filters)],
+     ask(clients.hosting.instances, limit=PAGE_SIZE, cursor=cursor, **filters)],
     refresh_key="hosting-refresh",
 )
+ops = running.value.items if running.value is not None else []
+listed = instances.value.items if instances.value is not None else []
+names = names_for(clients, [o.workspace_id for o in ops] + [i.workspace_id for i in listed])
 
 if summary.value is not None:
     s = summary.value
@@ -29,19 +50,33 @@ if summary.value is not None:
     cols[2].metric("Degraded or stopped", f"{s.by_status.get('degraded', 0) + s.by_status.get('stopped', 0):,}")
     cols[3].metric("Upgrading or in maintenance",
                    f"{s.by_status.get('upgrading', 0) + s.by_status.get('maintenance', 0):,}")
+    st.caption("Click a bar to list those instances below.")
     charts_cols = st.columns(3)
-    for col, (title, counts) in zip(charts_cols, (("By status", s.by_status), ("By region", s.by_region),
-                                                  ("By version", s.by_version)), strict=True):
-        col.subheader(title)
-        col.plotly_chart(charts.horizontal_counts(counts, label="instances"), width="stretch")
+    for col, (name, title, counts) in zip(charts_cols, (
+            ("status", "By status", s.by_status), ("region", "By region", s.by_region),
+            ("version", "By version", s.by_version)), strict=True):
+        with col:
+            st.subheader(title)
+            event: Any = st.plotly_chart(charts.horizontal_counts(counts, label="instances"), width="stretch",
+                                         key=f"chart-hosting-{name}", on_select="rerun", selection_mode="points")
+            points = (event or {}).get("selection", {}).get("points", []) if isinstance(event, dict) else \
+                getattr(getattr(event, "selection", None), "points", [])
+            if points and points[0].get("y") is not None and str(points[0]["y"]) != filters[name]:
+                set_filter(name, str(points[0]["y"]))
+                st.rerun()
 freshness(summary)
 
 st.subheader("Operations in progress")
 if running.value is not None:
-    if running.value.items:
-        st.dataframe([{"workspace": o.workspace_id, "operation": o.kind, "state": o.state, "progress": o.progress,
-                       "started": o.started_at, "id": o.id} for o in running.value.items],
-                     column_config={"progress": st.column_config.ProgressColumn(min_value=0, max_value=100)},
+    if ops:
+        st.dataframe([{"workspace": workspace_link(o.workspace_id), "name": names.get(o.workspace_id, ""),
+                       "operation": o.kind, "state": o.state, "progress": o.progress, "started": o.started_at,
+                       "id": o.id} for o in ops],
+                     column_config={"workspace": workspace_column(), "name": "Name", "operation": "Operation",
+                                    "state": "State", "started": st.column_config.DatetimeColumn("Started"),
+                                    "id": "Operation id",
+                                    "progress": st.column_config.ProgressColumn("Progress", min_value=0,
+                                                                                max_value=100)},
                      hide_index=True, width="stretch")
     else:
         st.info("No hosting operation is running.")
@@ -57,16 +92,23 @@ for col, name, options in zip(pickers, FILTERS, (
     picked = col.selectbox(name.capitalize(), ["any", *options],
                            index=(options.index(current) + 1) if current in options else 0, key=f"hosting-{name}")
     if (picked if picked != "any" else None) != current:
-        if picked == "any":
-            st.query_params.pop(name, None)
-        else:
-            st.query_params[name] = picked
+        set_filter(name, None if picked == "any" else picked)
         st.rerun()
 if instances.value is not None:
-    st.caption(f"{instances.value.total:,} instances" + (", showing 100" if instances.value.total > 100 else ""))
-    st.dataframe([{"workspace": f"/workspace?workspace={i.workspace_id}", "status": i.status, "version": i.version,
-                   "region": i.region, "size": i.size, "last deploy": i.last_deploy_at}
-                  for i in instances.value.items],
-                 column_config={"workspace": st.column_config.LinkColumn(display_text=r"workspace=(.*)$")},
+    shown = ", ".join(f"{name} {value}" for name, value in filters.items() if value) or "all"
+    st.caption(f"{instances.value.total:,} instances ({shown})")
+    st.dataframe([{"workspace": workspace_link(i.workspace_id), "name": names.get(i.workspace_id, ""),
+                   "status": i.status, "version": i.version, "region": i.region, "size": i.size,
+                   "last deploy": i.last_deploy_at} for i in listed],
+                 column_config={"workspace": workspace_column(), "name": "Name", "status": "Status",
+                                "version": "Version", "region": "Region", "size": "Size",
+                                "last deploy": st.column_config.DatetimeColumn("Last deploy")},
                  hide_index=True, width="stretch")
+    nav = st.columns([1, 1, 4])
+    if cursor and nav[0].button("First page", key="hosting-first"):
+        st.query_params.pop("cursor", None)
+        st.rerun()
+    if instances.value.next_cursor and nav[1].button("Next page", key="hosting-next"):
+        st.query_params["cursor"] = instances.value.next_cursor
+        st.rerun()
 freshness(instances)

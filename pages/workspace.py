@@ -12,7 +12,8 @@ from portal.releases import load_catalog
 from portal.runbooks import load_library
 from portal.ui import workspace as sections
 from portal.ui.gate import require_screen
-from portal.ui.live import fetch_all, freshness
+from portal.ui.live import fetch_all, freshness, unavailable
+from portal.ui.text import code
 from portal.workspace_signals import signals, suggested_runbooks
 
 principal = require_screen("workspace")
@@ -76,7 +77,7 @@ def workspace_requests(key: str) -> dict[str, Request]:
     }
 
 
-def fetch_workspace(key: str, *, refresh_key: str) -> WorkspaceData:
+def fetch_workspace(key: str, *, refresh_key: str | None) -> WorkspaceData:
     requests = workspace_requests(key)
     return dict(zip(requests, fetch_all(list(requests.values()), refresh_key=refresh_key), strict=True))
 
@@ -87,36 +88,40 @@ def load(key: str) -> tuple[str, WorkspaceData]:
     data = fetch_workspace(key, refresh_key="workspace-refresh")
     workspace = data["workspace"].value
     if workspace is not None and workspace.id != key:
-        data = fetch_workspace(workspace.id, refresh_key="workspace-refresh-id")
+        data = fetch_workspace(workspace.id, refresh_key=None)
         key = workspace.id
     return key, data
 
 
 def workspace_page(key: str) -> None:
-    if st.button("Back to search", icon=":material/arrow_back:", key="back-to-search"):
+    back, refresh = st.columns([1, 5], vertical_alignment="center")
+    if back.button("Back to search", icon=":material/arrow_back:", key="back-to-search"):
         del st.query_params["workspace"]
         st.rerun()
-    key, data = load(key)
+    with refresh:
+        key, data = load(key)
     record, latest = data["workspace"], data["stats"]
     workspace, report = record.value, latest.value
-    if workspace is None and report is None:
-        if record.not_found and latest.not_found:
-            st.error(f"No workspace `{key}`: neither Fleetcommand nor the statistics collector knows it.")
-        else:
-            freshness(record)
-            freshness(latest)
+    if record.not_found and latest.not_found:
+        st.error(f"No workspace {code(key)}: neither Fleetcommand nor the statistics collector knows it.",
+                 icon=":material/search_off:")
         return
     version = (report.statistics.version.raw if report and report.statistics.version else None) or (
         workspace.version if workspace else None)
     support = catalog.support(version)
     deliveries = data["deliveries"]
     instance = data["instance"]
-    sections.header(workspace, report, support)
-    if workspace is not None:
-        freshness(record)
+    # Only Fleetcommand's own clean "no such workspace" means it never registered; down, slow or
+    # answering garbage, it says nothing about the workspace.
+    registration = "registered" if workspace is not None else "never" if record.not_found else "unknown"
+    sections.header(key, workspace, report, support, registration=registration)
+    freshness(record)
+    hosted = bool(workspace and workspace.hosted)
+    checked = [record, latest, deliveries] + ([instance] if hosted or workspace is None else [])
     found = signals(workspace=workspace, report=report, support=support,
-                    deliveries=deliveries.value.items if deliveries.value else (), instance=instance.value)
-    sections.signals(found)
+                    deliveries=deliveries.value.items if deliveries.value else (), instance=instance.value,
+                    fleet_answered=registration != "unknown")
+    sections.signals(found, cannot_tell=unavailable(*checked))
     sections.runbooks(suggested_runbooks(found), runbook_titles(), key)
     names = ["Statistics", "Push", "Marketplace", "Hosting"] + (["Actions", "Portal history"] if workspace else [])
     tabs = st.tabs(names)

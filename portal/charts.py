@@ -63,25 +63,35 @@ def versions_by_support(
     return figure
 
 
-def support_status_donut(totals: Mapping[SupportStatus, int]) -> go.Figure:
-    """Share of the fleet per support status."""
-    statuses = [s for s in STATUS_ORDER if totals.get(s)]
-    figure = go.Figure(
-        go.Pie(
-            labels=[s.label for s in statuses], values=[totals[s] for s in statuses], hole=0.55,
-            marker={"colors": [STATUS_COLOURS[s] for s in statuses]}, sort=False,
-        )
-    )
-    figure.update_layout(margin={"t": 10, "b": 10}, height=300, legend={"orientation": "h", "y": -0.1})
+def support_status_bars(totals: Mapping[SupportStatus, int]) -> go.Figure:
+    """Workspaces per support status, one bar each (a bar can be clicked; a pie slice cannot)."""
+    statuses = [s for s in reversed(STATUS_ORDER) if totals.get(s)]
+    figure = go.Figure(go.Bar(
+        x=[totals[s] for s in statuses], y=[s.label for s in statuses], orientation="h",
+        marker_color=[STATUS_COLOURS[s] for s in statuses],
+        hovertemplate="%{y}: %{x} workspaces<extra></extra>",
+    ))
+    figure.update_layout(xaxis={"title": "workspaces"}, yaxis={"automargin": True}, margin={"t": 10, "b": 10},
+                         height=_bar_height(len(statuses)))
     return figure
 
 
+MAX_BARS = 15  # a longer list is shown as its largest 15 (each still opens its own list)
+
+
+def _bar_height(bars: int) -> int:
+    return min(420, max(180, 26 * bars + 70))
+
+
 def horizontal_counts(counts: Mapping[str, int], *, label: str, colour: str = "#1d74f5") -> go.Figure:
-    """Categories as horizontal bars, largest on top."""
-    items = sorted(counts.items(), key=lambda kv: kv[1])
+    """Categories as horizontal bars, largest on top; at most MAX_BARS of them, so the chart stays short."""
+    largest = sorted(counts.items(), key=lambda kv: kv[1], reverse=True)[:MAX_BARS]
+    items = list(reversed(largest))
     figure = go.Figure(go.Bar(x=[v for _, v in items], y=[k or "(not set)" for k, _ in items], orientation="h",
-                              marker_color=colour))
-    figure.update_layout(xaxis={"title": label}, margin={"t": 10, "b": 10}, height=max(220, 28 * len(items) + 60))
+                              marker_color=colour, hovertemplate="%{y}: %{x}<extra></extra>"))
+    title = label if len(counts) <= MAX_BARS else f"{label} (the largest {MAX_BARS} of {len(counts)})"
+    figure.update_layout(xaxis={"title": title}, yaxis={"automargin": True, "type": "category"},
+                         margin={"t": 10, "b": 10}, height=_bar_height(len(items)))
     return figure
 
 
@@ -100,6 +110,7 @@ def push_over_time(items: Sequence[PushCount], *, by: str = "outcome") -> go.Fig
     figure = go.Figure()
     for series in sorted({name for _, name in totals}):
         figure.add_bar(x=starts, y=[totals.get((s, series), 0) for s in starts], name=series,
+                       customdata=[series] * len(starts),  # a clicked bar says which series it belongs to
                        marker_color=OUTCOME_COLOURS.get(series) if by == "outcome" else None)
     figure.update_layout(barmode="stack", height=320, margin={"t": 10, "b": 10}, legend={"orientation": "h"},
                          yaxis={"title": "deliveries"})

@@ -71,14 +71,20 @@ def signals(
     support: VersionSupport,
     deliveries: Sequence[PushDelivery] = (),
     instance: HostedInstance | None = None,
+    fleet_answered: bool = True,
     now: datetime | None = None,
 ) -> list[Signal]:
-    """Everything worth an engineer's attention about one workspace, most severe first."""
+    """Everything worth an engineer's attention about one workspace, most severe first.
+
+    `workspace` None with `fleet_answered` means Fleetcommand said cleanly it does not know it
+    (never registered); with `fleet_answered=False` Fleetcommand could not be asked, and nothing
+    is said about registration."""
     now = now or datetime.now(UTC)
     found: list[Signal] = []
     if workspace is None:
-        found.append(Signal("unregistered", "info",
-                            "Known only from the statistics it sends: never registered with the cloud."))
+        if fleet_answered:
+            found.append(Signal("unregistered", "info",
+                                "Known only from the statistics it sends: never registered with the cloud."))
     else:
         if workspace.registration_state == "deregistered":
             found.append(Signal("deregistered", "critical",

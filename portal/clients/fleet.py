@@ -44,6 +44,16 @@ class FleetClient(ServiceClient):
         """Every matching workspace, fetching the next page only when the caller gets that far."""
         return self._iter("/admin/v1/workspaces", Workspace, {"q": q, **_checked(filters)}, page_size)
 
+    def names(self, workspace_ids: tuple[str, ...]) -> dict[str, str]:
+        """Each known workspace id's name (one call for up to 200 ids; unknown ids are left out)."""
+        wanted = tuple(dict.fromkeys(i for i in workspace_ids if i))
+        names: dict[str, str] = {}
+        for start in range(0, len(wanted), 200):
+            chunk = wanted[start:start + 200]
+            page = self._get_page("/admin/v1/workspaces", Workspace, {"ids": ",".join(chunk), "limit": len(chunk)})
+            names.update((ws.id, ws.name) for ws in page.items)
+        return names
+
     def get_workspace(self, id_or_unique_id: str) -> Workspace:
         """One workspace by its id (`ws_...`) or its uniqueId; NotFound if unknown."""
         return self._get_model(f"/admin/v1/workspaces/{path_segment(id_or_unique_id)}", Workspace)

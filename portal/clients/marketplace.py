@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from portal.clients.http import Page, ServiceClient, path_segment
-from portal.clients.models import FailedInstall, InstalledApp, MarketplaceSummary, ResyncResult
+from portal.clients.models import FailedInstall, InstalledApp, MarketplaceSummary, ResyncResult, WorkspaceInstall
 
 
 class MarketplaceClient(ServiceClient):
@@ -23,6 +23,12 @@ class MarketplaceClient(ServiceClient):
     def failed_installs(self, *, limit: int = 50, cursor: str | None = None) -> Page[FailedInstall]:
         """One page of failed app installs."""
         return self._get_page("/admin/v1/failed-installs", FailedInstall, {"limit": limit, "cursor": cursor})
+
+    def installs(self, *, app_id: str | None = None, subscription_status: str | None = None, limit: int = 50,
+                 cursor: str | None = None) -> Page[WorkspaceInstall]:
+        """One page of installs across the fleet (one app's, or those whose subscription has a status)."""
+        params = {"app_id": app_id, "subscription_status": subscription_status, "limit": limit, "cursor": cursor}
+        return self._get_page("/admin/v1/installs", WorkspaceInstall, params)
 
     def resync_subscriptions(self, workspace_id: str, *, idempotency_key: str | None = None) -> ResyncResult:
         """Re-sync the workspace's app subscriptions and licences."""

@@ -232,6 +232,12 @@ class InstalledApp(ServiceModel):
     subscription: AppSubscription | None = None
 
 
+class WorkspaceInstall(InstalledApp):
+    """An app installed on a workspace, listed across the fleet."""
+
+    workspace_id: str
+
+
 class TopApp(ServiceModel):
     """An app ranked by installs."""
 

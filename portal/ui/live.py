@@ -44,6 +44,7 @@ class _PageState:
     troubles: dict[str, list[Live[Any]]] = field(default_factory=dict)  # service -> its degraded answers
     pending: set[Hashable] = field(default_factory=set)
     ended: bool = False
+    refreshing: bool = False  # Refresh was clicked in this run: every fetch of the page asks again
 
 
 def begin_page() -> None:
@@ -65,11 +66,16 @@ def remaining_budget() -> float:
     return max(0.05, state.budget - (time.monotonic() - state.started))
 
 
-def fetch_all(requests: Sequence[Request], *, refresh_key: str) -> list[Live[Any]]:
+def fetch_all(requests: Sequence[Request], *, refresh_key: str | None) -> list[Live[Any]]:
     """Fetch a page's data concurrently, in the order asked, waiting at most the page's remaining budget;
-    a Refresh button forgets these answers and asks again."""
+    a Refresh button (one per page: pass `refresh_key=None` for a page's later fetches) forgets the
+    page's answers and asks again."""
     cache = live_cache()
-    if st.button("Refresh", key=refresh_key, icon=":material/refresh:", help="Ask the services again now"):
+    state = _page()
+    if refresh_key is not None and st.button("Refresh", key=refresh_key, icon=":material/refresh:",
+                                             help="Ask the services again now"):
+        state.refreshing = True
+    if state.refreshing:
         cache.invalidate([r.key for r in requests])
     found = cache.fetch_many(list(requests), wait=remaining_budget())
     answers = [found[request.key] for request in requests]

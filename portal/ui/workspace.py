@@ -25,6 +25,7 @@ from portal.identity import Principal
 from portal.livedata import Live
 from portal.releases import VersionSupport
 from portal.ui.live import freshness
+from portal.ui.text import code, md
 from portal.workspace_signals import Signal, failures_by_code, push_settings
 
 if TYPE_CHECKING:
@@ -41,39 +42,49 @@ def _count(value: int | None) -> str:
     return f"{value:,}" if value is not None else "unknown"
 
 
-def header(workspace: Workspace | None, report: StatsReport | None, support: VersionSupport) -> None:
-    """Name, identifiers and the facts a support agent reads first."""
+def header(key: str, workspace: Workspace | None, report: StatsReport | None, support: VersionSupport, *,
+           registration: str) -> None:
+    """Name, identifiers and the facts a support agent reads first. `registration`: "registered",
+    "never" (Fleetcommand said it does not know it) or "unknown" (Fleetcommand could not be asked)."""
     if workspace is None:
+        st.header(md(key))
         site = report.statistics.site_url if report else None
-        st.header(site or (report.unique_id if report else "Unknown workspace"))
-        st.warning("Known only from the statistics it sends: this workspace never registered with the cloud.",
-                   icon=":material/help:")
         version = report.statistics.version.raw if report and report.statistics.version else "unknown"
-        st.caption(f"uniqueId `{report.unique_id if report else '?'}` · version {version} · {support.summary}")
+        facts = [f"uniqueId {code(report.unique_id)}" if report else "", md(site) if site else "",
+                 f"version {md(version)}", md(support.summary)]
+        st.caption(" · ".join(fact for fact in facts if fact))
+        if registration == "unknown":
+            st.info("Whether this workspace is registered cannot be told right now: Fleetcommand did not answer, "
+                    "so its registration, plan and actions are missing below.", icon=":material/help:")
         return
-    st.header(workspace.name)
-    st.caption(f"id `{workspace.id}` · uniqueId `{workspace.unique_id}` · {workspace.site_url} · "
-               f"contact {workspace.contact_email}")
-    facts = {
+    st.header(md(workspace.name))
+    st.caption(f"id {code(workspace.id)} · uniqueId {code(workspace.unique_id)} · {md(workspace.site_url)} · "
+               f"contact {md(workspace.contact_email)}")
+    known = {
         "Registration": workspace.registration_state + (" · suspended" if workspace.suspended else ""),
         "Plan": workspace.plan,
         "Hosting": "cloud-hosted" if workspace.hosted else "self-managed",
         "Version": workspace.version,
         "Last sync": _when(workspace.last_sync_at),
     }
-    for col, (label, value) in zip(st.columns(len(facts)), facts.items(), strict=True):
-        col.markdown(f":gray[{label}]  \n**{value}**")
-    st.caption(f"Support: **{support.summary}** · statistics last received {_when(workspace.last_stats_at)} · "
+    for col, (label, value) in zip(st.columns(len(known)), known.items(), strict=True):
+        col.markdown(f":gray[{label}]  \n**{md(value)}**")
+    st.caption(f"Support: **{md(support.summary)}** · statistics last received {_when(workspace.last_stats_at)} · "
                f"token issued {_when(workspace.token_issued_at)} · secret expires {_when(workspace.secret_expires_at)}")
 
 
-def signals(found: Sequence[Signal]) -> None:
-    """The workspace's problems, most severe first."""
-    if not found:
+def signals(found: Sequence[Signal], *, cannot_tell: Sequence[str] = ()) -> None:
+    """The workspace's problems, most severe first; never "nothing wrong" while a source is missing."""
+    missing = ", ".join(cannot_tell)
+    if not found and cannot_tell:
+        st.info(f"Cannot tell whether anything is wrong: {missing} unavailable.", icon=":material/help:")
+    elif not found:
         st.success("Nothing looks wrong with this workspace.", icon=":material/check_circle:")
     for signal in found:
         (st.error if signal.severity == "critical" else st.warning if signal.severity == "warning" else st.info)(
-            signal.message, icon=SEVERITY_ICONS.get(signal.severity))
+            md(signal.message), icon=SEVERITY_ICONS.get(signal.severity))
+    if found and cannot_tell:
+        st.caption(f"Not checked: what {missing} would tell (unavailable).")
 
 
 def statistics(live: Live[StatsReport], history: Live[list[StatsPoint]], support: VersionSupport) -> None:

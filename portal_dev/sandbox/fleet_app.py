@@ -80,7 +80,16 @@ class FleetService:
             filters["stats_silent_hours"] = silent
         offset, limit, _ = page_params(request)
         now = time.time()
-        matches = self.state.fleet.search(q_str(request, "q"), filters, now)
+        ids = q_str(request, "ids")
+        if ids is not None:
+            wanted = [part.strip() for part in ids.split(",") if part.strip()]
+            if len(wanted) > 200:
+                raise ApiError(400, "ids: at most 200 workspace ids")
+            found = self.state.fleet.search(q_str(request, "q"), filters, now) if (filters or q_str(request, "q")) \
+                else None
+            matches = self.state.fleet.exact_ids(wanted, within=found)
+        else:
+            matches = self.state.fleet.search(q_str(request, "q"), filters, now)
         ws = self.state.fleet.workspaces
         items = [ws[int(i)].to_json() for i in matches[offset:offset + limit]]
         return json_response({"items": items, "next_cursor": next_cursor(request, offset, limit, len(matches)),

@@ -136,6 +136,15 @@ class Fleet:
             mask = part if mask is None else mask & part
         return mask
 
+    def exact_ids(self, ids: list[str], *, within: np.ndarray | None = None) -> np.ndarray:
+        """Indexes of exactly these workspace ids, in order, unknown ones left out (and, given
+        `within`, only those among it)."""
+        found = [self.by_id[i] for i in dict.fromkeys(ids) if i in self.by_id]
+        if within is not None:
+            allowed = set(within.tolist())
+            found = [i for i in found if i in allowed]
+        return np.array(found, dtype=np.int64)
+
     def search(self, q: str | None, filters: dict[str, object], now: float) -> np.ndarray:
         """Indexes of every workspace matching `q` and the filters, in a stable order."""
         # Time-dependent filters are cached for a few seconds only.

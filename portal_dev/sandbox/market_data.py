@@ -144,6 +144,7 @@ class Marketplace:
         self.installs_by_app: Counter[int] = Counter()
         self.subscriptions: Counter[str] = Counter()
         self.failed: dict[tuple[int, int], float] = {}  # (ws, app) → installed_at
+        self.rows: dict[tuple[int, int], str | None] = {}  # (ws, app) → its subscription's status
         for w in workspaces:
             self._count(w.index, seeded_installs(w, self.catalogue, seed, now), +1)
 
@@ -152,6 +153,10 @@ class Marketplace:
             self.installs_by_app[inst.app] += sign
             if inst.subscription is not None:
                 self.subscriptions[inst.subscription[0]] += sign
+            if sign > 0:
+                self.rows[(ws, inst.app)] = inst.subscription[0] if inst.subscription else None
+            else:
+                self.rows.pop((ws, inst.app), None)
             if inst.status == "failed":
                 if sign > 0:
                     self.failed[(ws, inst.app)] = inst.installed_at
@@ -194,6 +199,12 @@ class Marketplace:
             "subscriptions_by_status": {s: self.subscriptions.get(s, 0) for s in SUBSCRIPTION_STATUSES},
             "failed_installs": len(self.failed), "as_of": iso(now),
         }
+
+    def installs_matching(self, app: int | None, subscription_status: str | None) -> list[tuple[int, int]]:
+        """(ws, app) of every install of `app` (any app: None) whose subscription has that status (any: None),
+        by workspace: the rows behind the summary's top apps and subscriptions by status."""
+        return sorted(key for key, status in self.rows.items()
+                      if (app is None or key[1] == app) and (subscription_status is None or status == subscription_status))
 
     def failed_installs(self) -> list[tuple[int, int, float]]:
         """(ws, app, at), newest first."""

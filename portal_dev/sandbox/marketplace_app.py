@@ -13,9 +13,9 @@ from portal_dev.sandbox._common import iso
 from portal_dev.sandbox._releases import is_supported, parse_version
 from portal_dev.sandbox.faults import service_app
 from portal_dev.sandbox.fleet_data import Workspace
-from portal_dev.sandbox.market_data import CATEGORIES, App, Install
+from portal_dev.sandbox.market_data import CATEGORIES, SUBSCRIPTION_STATUSES, App, Install
 from portal_dev.sandbox.state import SandboxState
-from portal_dev.sandbox.web import ApiError, admin, idempotent, json_object, json_response, page, q_number
+from portal_dev.sandbox.web import ApiError, admin, idempotent, json_object, json_response, page, q_number, q_str
 
 _CATEGORY_DATE = "2019-06-01T00:00:00.000Z"
 UNSUPPORTED = {"errorMsg": "unsupported version"}  # known: the 426 body
@@ -142,6 +142,22 @@ class MarketplaceService:
         return page(request, self.market.failed_installs(), render)
 
     @admin
+    async def installs(self, request: Request) -> Response:
+        """GET /marketplace/admin/v1/installs?app_id=&subscription_status=."""
+        app_id = q_str(request, "app_id")
+        app = self.market.by_app_id.get(app_id) if app_id else None
+        if app_id and app is None:
+            return page(request, [], lambda item: item)
+        status = q_str(request, "subscription_status", SUBSCRIPTION_STATUSES)
+        ws = self.state.fleet.workspaces
+
+        def render(item: tuple[int, int]) -> dict[str, object]:
+            index, app_index = item
+            inst = next(i for i in self.market.installs(ws[index]) if i.app == app_index)
+            return {"workspace_id": ws[index].id, **self.market.install_json(inst)}
+        return page(request, self.market.installs_matching(app.index if app else None, status), render)
+
+    @admin
     @idempotent
     async def resync(self, request: Request) -> Response:
         """POST /marketplace/admin/v1/workspaces/{workspace_id}/resync-subscriptions."""
@@ -161,5 +177,6 @@ def build_app(state: SandboxState) -> Starlette:
         Route("/admin/v1/workspaces/{workspace_id}/apps", svc.admin_workspace_apps, methods=["GET"]),
         Route("/admin/v1/summary", svc.summary, methods=["GET"]),
         Route("/admin/v1/failed-installs", svc.failed_installs, methods=["GET"]),
+        Route("/admin/v1/installs", svc.installs, methods=["GET"]),
         Route("/admin/v1/workspaces/{workspace_id}/resync-subscriptions", svc.resync, methods=["POST"]),
     ], state)

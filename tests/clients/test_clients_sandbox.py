@@ -324,3 +324,20 @@ def test_latency_beyond_the_read_timeout_is_a_service_timeout(sandbox_settings: 
                          retry=RetryPolicy(max_attempts=2, sleep=lambda _: None))
     with pytest.raises(ServiceTimeout):
         slow.stats.freshness()
+
+
+def test_names_for_ids_in_one_call(clients) -> None:
+    first = clients.fleet.search_workspaces(limit=3).items
+    ids = tuple(ws.id for ws in first)
+    assert clients.fleet.names((*ids, "ws_no_such_one")) == {ws.id: ws.name for ws in first}
+    assert clients.fleet.names(()) == {}
+
+
+def test_installs_are_the_rows_behind_the_marketplace_summary(clients) -> None:
+    summary = clients.marketplace.summary()
+    top = summary.top_apps[0]
+    page = clients.marketplace.installs(app_id=top.app_id, limit=5)
+    assert page.total == top.installs and {i.app_id for i in page.items} == {top.app_id}
+    status, count = next((s, n) for s, n in summary.subscriptions_by_status.items() if n)
+    by_status = clients.marketplace.installs(subscription_status=status, limit=5)
+    assert by_status.total == count and all(i.subscription and i.subscription.status == status for i in by_status.items)

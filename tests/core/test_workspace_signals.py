@@ -81,3 +81,9 @@ def test_suggestions_follow_signal_order_without_repeats():
              Signal("push-401", "critical", ""), Signal("suspended", "warning", "")]
     assert suggested_runbooks(found) == ["push-workspace-401-unauthorized", "out-of-support-version",
                                          "marketplace-426-unsupported-version"]
+
+
+def test_a_fleetcommand_that_did_not_answer_says_nothing_about_registration():
+    found = signals(workspace=None, report=_report({"version": "6.5.0"}),
+                    support=load_catalog().support("6.5.0"), fleet_answered=False, now=NOW)
+    assert "unregistered" not in [s.tag for s in found]

@@ -12,9 +12,9 @@ from tests.support.apptest import open_screen, texts
 USES = {
     "fleet": {"fleet", "stats"},
     "workspace": {"fleet", "stats", "push", "marketplace", "hosting"},
-    "push": {"push"},
-    "hosting": {"hosting"},
-    "marketplace": {"marketplace"},
+    "push": {"push", "fleet"},  # Fleetcommand names the workspaces next to their ids
+    "hosting": {"hosting", "fleet"},
+    "marketplace": {"marketplace", "fleet"},
 }
 
 
