@@ -27,5 +27,9 @@ class ApprovalRefused(ActionRefused):
     """A two-person rule was not met: own request, expired, other parameters, not approved yet."""
 
 
+class NothingToDo(ActionRefused):
+    """The preview found nothing for the action to do (e.g. no resendable push): it is not run."""
+
+
 class PreviewUnavailable(ActionRefused):
     """The preview could not ask the services; nothing ran."""

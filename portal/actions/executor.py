@@ -21,7 +21,7 @@ from pydantic import ValidationError
 
 from portal import policy
 from portal.actions.approvals import Approvals
-from portal.actions.errors import ApprovalRefused, ConfirmationMismatch, Denied, PreviewUnavailable
+from portal.actions.errors import ApprovalRefused, ConfirmationMismatch, Denied, NothingToDo, PreviewUnavailable
 from portal.actions.outcomes import ActionRequest, Prepared, RunOutcome, candidate_run
 from portal.actions.recording import Recorder
 from portal.actions.registry import Registry, default_registry
@@ -126,6 +126,8 @@ class Executor:
                progress: ProgressCallback | None = None) -> RunOutcome:
         """Run (or request approval for) an action; an identical request returns the first run."""
         prepared = self.prepare(principal, request)
+        if prepared.preview.nothing_to_do:
+            raise NothingToDo(prepared.preview.nothing_to_do)
         if prepared.needs_approval:
             return self.approvals.request_or_run(principal, request, prepared, progress)
         if prepared.needs_confirmation:

@@ -88,9 +88,9 @@ def preview_maintenance(ctx: PreviewContext, target: str, params: MaintenancePar
     instance, name = _instance_and_name(ctx, target)
     turning = "on" if params.enabled else "off"
     already = (instance.status == "maintenance") == params.enabled
-    warnings = (f"maintenance already {turning}",) if already else ()
     effect = "users see a maintenance page" if params.enabled else "users can sign in again"
-    return Preview(f"turn maintenance {turning} for {_describe(instance, name)}: {effect}", name, warnings=warnings)
+    return Preview(f"turn maintenance {turning} for {_describe(instance, name)}: {effect}", name,
+                   nothing_to_do=f"maintenance is already {turning}" if already else None)
 
 
 def run_maintenance(ctx: RunContext, target: str, params: MaintenanceParams) -> ActionResult:
@@ -144,19 +144,19 @@ def run_upgrade(ctx: RunContext, target: str, params: UpgradeParams) -> ActionRe
 
 SPECS: tuple[ActionSpec, ...] = (
     ActionSpec(
-        name="hosting.restart", title="Restart hosted workspace",
+        name="hosting.restart", title="Restart hosted workspace", service="hosting",
         description="Restart a cloud-hosted workspace's instance and wait until it is back.",
         params_model=NoParams, target_kind=TargetKind.HOSTED_INSTANCE, danger=Danger.CONFIRM,
         repeat_harmless=False, preview=preview_restart, handler=run_restart,
     ),
     ActionSpec(
-        name="hosting.set_maintenance", title="Maintenance mode",
+        name="hosting.set_maintenance", title="Maintenance mode", service="hosting",
         description="Put a cloud-hosted workspace in maintenance mode, or take it out.",
         params_model=MaintenanceParams, target_kind=TargetKind.HOSTED_INSTANCE,
         danger=Danger.CONFIRM, repeat_harmless=True, preview=preview_maintenance, handler=run_maintenance,
     ),
     ActionSpec(
-        name="hosting.upgrade", title="Upgrade hosted workspace",
+        name="hosting.upgrade", title="Upgrade hosted workspace", service="hosting",
         description="Upgrade a cloud-hosted workspace to a newer supported version; shows progress until done.",
         params_model=UpgradeParams, target_kind=TargetKind.HOSTED_INSTANCE,
         danger=Danger.CONFIRM, repeat_harmless=False, preview=preview_upgrade, handler=run_upgrade,

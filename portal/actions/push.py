@@ -46,6 +46,13 @@ def run_send_test(ctx: RunContext, target: str, params: SendTestParams) -> Actio
 
 # -- push.resend ------------------------------------------------------------------------------
 
+# Why a failed push is not sent again (the gateway would refuse it the same way).
+NOT_RESENT = {
+    "406": "to device tokens that are invalid (406): the workspace deletes them, nothing to resend",
+    "422": "refused as malformed (422): it would be refused again",
+    "already_resent": "already resent",
+}
+
 
 class ResendParams(ActionParams):
     """One delivery by id, or the workspace's failed deliveries between `since` and `until`."""
@@ -84,13 +91,24 @@ def preview_resend(ctx: PreviewContext, target: str, params: ResendParams) -> Pr
                                              f"not {workspace.id}")])
         summary = (f"resend delivery {delivery.id} ({delivery.platform}, last outcome {delivery.outcome}) "
                    f"to device {delivery.device_token} of {workspace.name}")
-        return Preview(summary, workspace.name, {"deliveries": 1, "devices": 1})
+        refused = NOT_RESENT.get(str(delivery.status_code))
+        nothing = f"delivery {delivery.id} was answered {delivery.status_code}: {refused}" if refused else None
+        return Preview(summary, workspace.name, {"deliveries": 1, "devices": 1}, nothing_to_do=nothing)
     assert params.since is not None and params.until is not None
     counts = ctx.clients.push.preview_resend_failed(workspace.id, since=params.since, until=params.until)
     window = f"{params.since:%Y-%m-%d %H:%M} to {params.until:%Y-%m-%d %H:%M} UTC"
     summary = f"resend {counts.failed} failed pushes to {counts.devices} devices of {workspace.name} ({window})"
-    warnings = ("nothing to resend in this window",) if counts.failed == 0 else ()
-    return Preview(summary, workspace.name, {"failed": counts.failed, "devices": counts.devices}, warnings)
+    others = "; ".join(f"{n} {NOT_RESENT.get(reason, reason)}" for reason, n in sorted(counts.not_resendable.items())
+                       if n)
+    nothing = None
+    if counts.failed == 0:
+        nothing = (f"nothing to resend in this window: {others}" if others
+                   else "nothing to resend: no failed pushes in this window")
+    warnings = (f"not resent: {others}",) if others and counts.failed else ()
+    return Preview(summary, workspace.name, {"failed": counts.failed, "devices": counts.devices,
+                                             **{f"not resent ({reason})": n
+                                                for reason, n in counts.not_resendable.items()}},
+                   warnings, nothing_to_do=nothing)
 
 
 def run_resend(ctx: RunContext, target: str, params: ResendParams) -> ActionResult:
@@ -111,8 +129,8 @@ def preview_purge(ctx: PreviewContext, target: str, params: NoParams) -> Preview
     page = ctx.clients.push.invalid_tokens(workspace_id=workspace.id, limit=1)
     flagged = page.total if page.total is not None else len(page.items)
     summary = f"purge {flagged} device tokens flagged invalid (406) for {workspace.name}"
-    warnings = ("no tokens are flagged invalid",) if flagged == 0 else ()
-    return Preview(summary, workspace.name, {"tokens": flagged}, warnings)
+    nothing = "no device tokens of this workspace are flagged invalid" if flagged == 0 else None
+    return Preview(summary, workspace.name, {"tokens": flagged}, nothing_to_do=nothing)
 
 
 def run_purge(ctx: RunContext, target: str, params: NoParams) -> ActionResult:
@@ -122,20 +140,20 @@ def run_purge(ctx: RunContext, target: str, params: NoParams) -> ActionResult:
 
 SPECS: tuple[ActionSpec, ...] = (
     ActionSpec(
-        name="push.send_test", title="Send a test push",
+        name="push.send_test", title="Send a test push", service="push",
         description="Send one test push through the gateway to the workspace's registered devices.",
         params_model=SendTestParams, target_kind=TargetKind.WORKSPACE,
         danger=Danger.SAFE, repeat_harmless=True, preview=preview_send_test, handler=run_send_test,
     ),
     ActionSpec(
-        name="push.resend", title="Resend pushes",
+        name="push.resend", title="Resend pushes", service="push",
         description="Resend one logged delivery, or a workspace's failed deliveries in a time window "
                     "(support: up to 24 h; on-call: up to 7 days).",
         params_model=ResendParams, target_kind=TargetKind.WORKSPACE,
         danger=Danger.SAFE, repeat_harmless=False, preview=preview_resend, handler=run_resend,
     ),
     ActionSpec(
-        name="push.purge_invalid_tokens", title="Purge invalid device tokens",
+        name="push.purge_invalid_tokens", title="Purge invalid device tokens", service="push",
         description="Delete the device tokens the gateway flagged invalid for a workspace.",
         params_model=NoParams, target_kind=TargetKind.WORKSPACE,
         danger=Danger.SAFE, repeat_harmless=True, preview=preview_purge, handler=run_purge,

@@ -155,6 +155,7 @@ class Preview:
     target_name: str  # what a person types to confirm (the workspace's name)
     counts: Mapping[str, int] = field(default_factory=dict)
     warnings: tuple[str, ...] = ()
+    nothing_to_do: str | None = None  # set when running it would change nothing: why (no Run is offered)
 
 
 @dataclass(frozen=True)
@@ -210,6 +211,7 @@ class ActionSpec:
     name: str
     title: str
     description: str
+    service: str  # the service it changes: its cached answers are forgotten once it ran
     params_model: type[ActionParams]
     target_kind: TargetKind
     danger: Danger  # SAFE or CONFIRM; two-person comes from the policy

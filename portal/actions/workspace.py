@@ -66,15 +66,15 @@ class SuspendParams(ActionParams):
 
 def preview_suspend(ctx: PreviewContext, target: str, params: SuspendParams) -> Preview:
     ws = workspace_or_invalid(ctx, target)
-    warnings = ("already suspended",) if ws.suspended else ()
     return Preview(f"suspend {ws.name} ({ws.id}, plan {ws.plan}): its cloud services stop serving it. "
-                   f"Reason: {params.reason}", ws.name, warnings=warnings)
+                   f"Reason: {params.reason}", ws.name,
+                   nothing_to_do="the workspace is already suspended" if ws.suspended else None)
 
 
 def preview_unsuspend(ctx: PreviewContext, target: str, params: NoParams) -> Preview:
     ws = workspace_or_invalid(ctx, target)
-    warnings = ("not suspended now",) if not ws.suspended else ()
-    return Preview(f"lift the suspension of {ws.name} ({ws.id})", ws.name, warnings=warnings)
+    return Preview(f"lift the suspension of {ws.name} ({ws.id})", ws.name,
+                   nothing_to_do="the workspace is not suspended" if not ws.suspended else None)
 
 
 def preview_resync(ctx: PreviewContext, target: str, params: NoParams) -> Preview:
@@ -110,7 +110,7 @@ def _detail(key: str) -> Callable[[WorkspaceOperation], str]:
 
 SPECS: tuple[ActionSpec, ...] = (
     ActionSpec(
-        name="workspace.revoke_access_tokens", title="Reset workspace token (revoke access tokens)",
+        name="workspace.revoke_access_tokens", title="Reset workspace token (revoke access tokens)", service="fleet",
         description="The everyday token reset: revoke the workspace's cloud access tokens; it fetches a new "
                     "one with its client secret on its next call. Harmless to repeat.",
         params_model=NoParams, target_kind=TargetKind.WORKSPACE, danger=Danger.SAFE,
@@ -119,6 +119,7 @@ SPECS: tuple[ActionSpec, ...] = (
     ),
     ActionSpec(
         name="workspace.rotate_client_secret", title="Rotate client secret (de-registers the workspace)",
+        service="fleet",
         description="Rotate the workspace's OAuth client secret. Its next token request fails with "
                     "oauth_invalid_client_credentials and it must register again. Needs a second admin.",
         params_model=NoParams, target_kind=TargetKind.WORKSPACE, danger=Danger.SAFE,
@@ -126,28 +127,28 @@ SPECS: tuple[ActionSpec, ...] = (
         handler=_fleet_operation(FleetClient.rotate_client_secret, _detail("secret_expires_at")),
     ),
     ActionSpec(
-        name="workspace.force_license_sync", title="Force license sync",
+        name="workspace.force_license_sync", title="Force license sync", service="fleet",
         description="Make Fleetcommand push the workspace's license now instead of at its next sync.",
         params_model=NoParams, target_kind=TargetKind.WORKSPACE, danger=Danger.SAFE,
         repeat_harmless=True, preview=preview_license_sync,
         handler=_fleet_operation(FleetClient.force_license_sync, _detail("license_synced_at")),
     ),
     ActionSpec(
-        name="workspace.suspend", title="Suspend workspace",
+        name="workspace.suspend", title="Suspend workspace", service="fleet",
         description="Suspend a workspace's cloud services (push, marketplace, license). Needs a second admin.",
         params_model=SuspendParams, target_kind=TargetKind.WORKSPACE, danger=Danger.SAFE,
         repeat_harmless=True, preview=preview_suspend,
         handler=_fleet_operation(FleetClient.suspend, _detail("suspended")),
     ),
     ActionSpec(
-        name="workspace.unsuspend", title="Lift workspace suspension",
+        name="workspace.unsuspend", title="Lift workspace suspension", service="fleet",
         description="Restore a suspended workspace's cloud services. Needs a second admin.",
         params_model=NoParams, target_kind=TargetKind.WORKSPACE, danger=Danger.SAFE,
         repeat_harmless=True, preview=preview_unsuspend,
         handler=_fleet_operation(FleetClient.unsuspend, _detail("suspended")),
     ),
     ActionSpec(
-        name="marketplace.resync_subscriptions", title="Re-sync app subscriptions",
+        name="marketplace.resync_subscriptions", title="Re-sync app subscriptions", service="marketplace",
         description="Re-sync the workspace's Marketplace subscriptions and licences.",
         params_model=NoParams, target_kind=TargetKind.WORKSPACE, danger=Danger.SAFE,
         repeat_harmless=True, preview=preview_resync, handler=run_resync,

@@ -141,10 +141,12 @@ class FailingWorkspace(ServiceModel):
 
 
 class ResendPreview(ServiceModel):
-    """What `resend_failed` would do, without doing it."""
+    """What `resend_failed` would do, without doing it; `not_resendable` counts the window's other
+    failures by reason ("406", "422", "already_resent"), which a resend would not send again."""
 
     failed: int
     devices: int
+    not_resendable: dict[str, int] = Field(default_factory=dict)
 
 
 class ResendResult(ServiceModel):

@@ -24,9 +24,11 @@ from portal.identity import Principal
 if TYPE_CHECKING:
     from portal.app_context import AppContext
     from portal.audit_log import AuditLog
+from portal.actions.registry import default_registry
 from portal.actions.states import ActionRun, RunState, look
 from portal.ui.forms import render_fields
-from portal.ui.live import stop_page
+from portal.ui.live import live_cache, stop_page
+from portal.ui.text import md
 
 # Worker threads outlive page reruns; eight concurrent actions per portal process is plenty.
 _WORKERS = ThreadPoolExecutor(max_workers=8, thread_name_prefix="portal-action")
@@ -58,8 +60,13 @@ def target_prefill(prefill: Mapping[str, Any]) -> str:
 
 
 def render_action(ctx: AppContext, principal: Principal, action_name: str, *, prefill: Mapping[str, Any],
-                  runbook_id: str | None = None, key: str) -> RunOutcome | None:
-    """Render the action's form and drive it through the executor; returns the outcome once run."""
+                  runbook_id: str | None = None, key: str, lock_target: bool = False) -> RunOutcome | None:
+    """Render the action's form and drive it through the executor; returns the outcome once run.
+
+    Once a run ends, the cached answers of the service it changed (and every answer about its target)
+    are forgotten and the page runs again, so what it shows is the new state; the Run button has
+    become the outcome, and another run starts from a new preview. `lock_target`: the page is about
+    that target (the workspace page), so it is shown, not editable."""
     executor = executor_or_stop(ctx)
     try:
         spec = executor.registry.get(action_name)
@@ -71,7 +78,10 @@ def render_action(ctx: AppContext, principal: Principal, action_name: str, *, pr
     st.caption(spec.description)
 
     with st.form(f"{key}-form", border=False):
-        target = st.text_input(spec.target_kind.label + " *", value=target_prefill(prefill), key=f"{key}-target")
+        target = st.text_input(spec.target_kind.label + " *", value=target_prefill(prefill), key=f"{key}-target",
+                               disabled=lock_target)
+        if lock_target:
+            target = target_prefill(prefill)
         values = render_fields(spec.json_schema(), key=key, prefill=prefill)
         asked = st.form_submit_button("Preview", icon=":material/visibility:")
     request = ActionRequest(spec.name, target.strip(), values, runbook_id=runbook_id)
@@ -86,9 +96,13 @@ def render_action(ctx: AppContext, principal: Principal, action_name: str, *, pr
             _show_preview(prepared)
             outcome = _decide_and_run(executor, principal, request, prepared, key)
             if outcome is not None:
-                # Done with this preview: another run needs a fresh one.
+                # Done with this preview: another run needs a fresh one. What the run changed is
+                # asked again, by this page (rerun now) and by everyone else's on this replica.
                 memory["outcome"] = outcome
                 memory.pop("prepared", None)
+                if outcome.state not in (RunState.AWAITING_APPROVAL, RunState.APPROVED, RunState.REJECTED):
+                    live_cache().invalidate_where(services=[spec.service], mentioning=[outcome.run.target])
+                st.rerun()
     if isinstance(memory.get("outcome"), RunOutcome):
         show_outcome(memory["outcome"], spec)
         return memory["outcome"]
@@ -123,18 +137,23 @@ def _prepare(executor: Executor, principal: Principal, request: ActionRequest) -
 
 def _show_preview(prepared: Prepared) -> None:
     with st.container(border=True):
-        st.markdown(f":material/preview: **Preview:** {prepared.preview.summary}")
+        st.markdown(f":material/preview: **Preview:** {md(prepared.preview.summary)}")
         if prepared.preview.counts:
             columns = st.columns(len(prepared.preview.counts))
             for column, (name, count) in zip(columns, prepared.preview.counts.items(), strict=True):
                 column.metric(name.replace("_", " ").capitalize(), f"{count:,}")
         for warning in prepared.preview.warnings:
-            st.warning(warning, icon=":material/warning:")
+            st.warning(md(warning), icon=":material/warning:")
+        if prepared.preview.nothing_to_do:
+            st.info(f"Nothing to do: {md(prepared.preview.nothing_to_do)}. There is nothing to run.",
+                    icon=":material/do_not_disturb_on:")
 
 
 def _decide_and_run(executor: Executor, principal: Principal, request: ActionRequest, prepared: Prepared,
                     key: str) -> RunOutcome | None:
     current = prepared.current
+    if prepared.preview.nothing_to_do:
+        return None
     if prepared.needs_approval:
         if current is not None and current.state == RunState.APPROVED and current.actor_sub == principal.sub:
             st.success(f"Approved by {current.approver_email or current.approver_sub}; run it before "
@@ -169,7 +188,8 @@ def run_live(executor: Executor, principal: Principal, request: ActionRequest) -
     updates: queue.Queue[tuple[int | None, str]] = queue.Queue()
     future = _WORKERS.submit(executor.submit, principal, request,
                              progress=lambda percent, message: updates.put((percent, message)))
-    with st.status(f"Running `{request.action}` on `{request.target}`…", expanded=True) as status:
+    title = executor.registry.get(request.action).title if request.action in executor.registry else request.action
+    with st.status(f"Running {md(title)} on {md(request.target)}…", expanded=True) as status:
         bar = st.progress(0.0)
         while not (future.done() and updates.empty()):
             try:
@@ -180,23 +200,24 @@ def run_live(executor: Executor, principal: Principal, request: ActionRequest) -
         try:
             outcome = future.result()
         except ConfirmationMismatch as exc:
-            status.update(label=exc.reason, state="error")
+            status.update(label=md(exc.reason), state="error")
             return None
         except (ActionRefused, InvalidRequest) as exc:
-            status.update(label=f"Refused: {exc}", state="error")
+            status.update(label=f"Refused: {md(exc)}", state="error")
             return None
         if outcome.state == RunState.RUNNING:  # an identical request is running: watch it instead
             status.update(label=f"Already running since {outcome.run.started_at:%H:%M:%S UTC}; waiting for it…")
             outcome = RunOutcome(executor.wait_for(outcome.run.id), False, outcome.preview)
         good = look(outcome.state).good
-        status.update(label=headline(outcome), state="complete" if good else "error", expanded=not good)
+        status.update(label=md(headline(outcome)), state="complete" if good else "error", expanded=not good)
     return outcome
 
 
 def headline(outcome: RunOutcome) -> str:
     """One line saying what happened, including when it was a repeat of an identical request."""
     run = outcome.run
-    text = f"{look(run.state).word}: {run.action} on {run.target_name or run.target}"
+    title = default_registry().get(run.action).title if run.action in default_registry() else run.action
+    text = f"{look(run.state).word}: {title} on {run.target_name or run.target}"
     if not outcome.created:
         text += " (an identical request a moment ago; not run again)"
     return text
@@ -208,7 +229,7 @@ def show_outcome(outcome: RunOutcome, spec: ActionSpec | None = None) -> None:
     state = RunState(run.state)
     box = st.success if state == RunState.SUCCEEDED else st.info if state in (
         RunState.AWAITING_APPROVAL, RunState.APPROVED) else st.error
-    box(headline(outcome), icon=look(state).icon)
+    box(md(headline(outcome)), icon=look(state).icon)
     if state in (RunState.UNKNOWN, RunState.ABANDONED) and spec is not None:
         if spec.repeat_harmless:
             st.caption("Running it again is harmless.")

@@ -240,6 +240,6 @@ def actions(ctx: AppContext, principal: Principal, workspace_id: str, *, hosted:
     for spec in allowed:
         with st.expander(spec.title, icon=":material/bolt:"):
             render_action(ctx, principal, spec.name, prefill={"workspace": workspace_id},
-                          key=f"ws-action-{spec.name}")
+                          key=f"ws-action-{spec.name}", lock_target=True)
     if others:
         st.caption("Needs a higher role: " + ", ".join(f"{s.title} ({decisions[s.name].needs_role})" for s in others))

@@ -204,7 +204,11 @@ class PushService:
     async def resend_failed_preview(self, request: Request) -> Response:
         """GET /push/admin/v1/workspaces/{key}/resend-failed."""
         targets = await self._failed(request, None)
-        return json_response({"failed": len(targets), "devices": self.gateway.devices(targets)})
+        w = self.workspace(request.path_params["key"])
+        assert w is not None
+        since, until = window(request, time.time())
+        return json_response({"failed": len(targets), "devices": self.gateway.devices(targets),
+                              "not_resendable": self.gateway.not_resendable(w, since, until)})
 
     @admin
     @idempotent

@@ -97,6 +97,25 @@ class PushGateway:
                 if STATUS_INDEX[d.status] in RESENDABLE and d.id not in log.resent]
         return out
 
+    def not_resendable(self, w: Workspace, since: float, until: float) -> dict[str, int]:
+        """Failed deliveries of `w` in [since, until) that a resend would not send again, by HTTP status
+        (406: the device token is invalid; 422: the payload was refused), or already resent."""
+        log = self.log
+        counts: dict[str, int] = {}
+        rows = log.rows(w.index, since, until)
+        for status in (406, 422):
+            n = int(np.count_nonzero((log.code[rows] & 7) == STATUS_INDEX[status]))
+            n += sum(1 for d in log.live_in(w.index, since, until) if d.status == status)
+            if n:
+                counts[str(status)] = n
+        failed = rows[np.isin(log.code[rows] & 7, RESENDABLE)]
+        resent = sum(1 for r in failed if log.base_id(int(r)) in log.resent)
+        resent += sum(1 for d in log.live_in(w.index, since, until)
+                      if STATUS_INDEX[d.status] in RESENDABLE and d.id in log.resent)
+        if resent:
+            counts["already_resent"] = resent
+        return counts
+
     def devices(self, targets: list[int | LiveDelivery]) -> int:
         """How many distinct device tokens the targets address."""
         log = self.log

@@ -80,7 +80,7 @@ def _spec(name: str, danger: Danger, service: FakeService, params_model: type[Ac
         service.call(name, target, params.model_dump(mode="json"), ctx.idempotency_key)
         return ActionResult(f"{name} done", {"ok": True})
 
-    return ActionSpec(name=name, title=name, description=name, params_model=params_model,
+    return ActionSpec(name=name, title=name, description=name, service=name.split(".")[0], params_model=params_model,
                       target_kind=TargetKind.WORKSPACE, danger=danger, repeat_harmless=False,
                       preview=preview, handler=handler)
 

@@ -20,6 +20,7 @@ from streamlit.testing.v1 import AppTest
 from portal.settings import get_settings
 from portal.store import audit
 from portal.store.db import transaction
+from tests.support.apptest import shown as unescaped
 
 pytestmark = pytest.mark.db
 
@@ -85,7 +86,7 @@ def shown(at: AppTest) -> str:
              for e in getattr(at, kind)]
     parts += [b.label for b in at.button]
     parts += [s.label for s in at.status] if hasattr(at, "status") else []
-    return "\n".join(str(p) for p in parts)
+    return "\n".join(unescaped(p) for p in parts)
 
 
 def button(at: AppTest, label: str) -> Any:

@@ -292,3 +292,17 @@ def test_an_expired_approval_is_not_offered_and_a_new_submission_asks_again(exec
     again = executor.submit(people["oncall"], request)
     assert again.created and again.state == RunState.AWAITING_APPROVAL and again.run.id != asked.run.id
     assert executor.get_run(asked.run.id).state == RunState.EXPIRED and fake_service.calls == []
+
+
+def test_a_preview_with_nothing_to_do_is_refused_and_nothing_is_run_or_recorded(executor, people, fake_service):
+    from dataclasses import replace
+
+    from portal.actions.errors import NothingToDo
+    from portal.actions.spec import Preview
+
+    spec = executor.registry.get("workspace.revoke_access_tokens")
+    executor.registry._specs[spec.name] = replace(  # the stand-in preview, saying there is nothing to do
+        spec, preview=lambda ctx, target, params: Preview("revoke nothing", "Name", nothing_to_do="no tokens"))
+    with pytest.raises(NothingToDo, match="no tokens"):
+        executor.submit(people["support"], ActionRequest("workspace.revoke_access_tokens", "ws_1", {}))
+    assert fake_service.calls == [] and runs(executor) == [] and records(executor) == []

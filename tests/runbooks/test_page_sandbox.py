@@ -13,6 +13,7 @@ from portal.clients import build_clients
 from portal.runbooks import RUNBOOKS_DIR, load_library
 from portal.store import open_database
 from portal.store.models import AuditRecord
+from tests.support.apptest import shown
 
 pytestmark = pytest.mark.usefixtures("fresh_streamlit", "clean_faults")
 
@@ -70,7 +71,8 @@ def test_support_runs_a_block_from_the_deep_link_and_the_audit_record_names_the_
     assert not at.exception, at.exception
     at.button(key=f"{revoke_key}-run").click().run()
     assert not at.exception, at.exception
-    assert any("Succeeded: workspace.revoke_access_tokens" in s.value for s in at.success)
+    assert any(shown(s.value).startswith("Succeeded: Reset workspace token (revoke access tokens) on ")
+               for s in at.success)
 
     records = audit_records(RUNBOOK)
     assert [(r.event, r.action, r.target, r.actor_sub) for r in records] == [
