@@ -104,8 +104,8 @@ def main() -> None:
         signed_out()
         return
     pages = navigation(principal) if principal.role else {}
-    render_header(principal)
     if not pages:
+        render_header(principal)
         log_once("portal.logged_refusal", "access refused: sub=%s email=%s groups=%s map to no portal role",
                  principal.sub, principal.email, list(principal.groups))
         no_access = [st.Page("pages/no_access.py", title="No access", icon=":material/block:", url_path="no-access")]
@@ -113,12 +113,29 @@ def main() -> None:
                       for screen in SCREENS]
         st.navigation(no_access, position="hidden").run()
         return
-    page = st.navigation(pages)
+    page = st.navigation(pages, position="hidden")
+    sidebar_navigation(pages)
+    render_header(principal)
     begin_page()
     try:
         page.run()
     finally:
         end_page()
+    if not st.query_params:
+        st.query_params.clear()  # a screen's default view: the address says so too
+
+
+def sidebar_navigation(pages: dict[str, list[st.Page]]) -> None:
+    """The screens by section, as links that open each screen's default view, even the one already
+    open (Streamlit's own menu would keep the current screen's query: its workspace, its filters)."""
+    with st.sidebar, st.container(key="portal-nav"):
+        for section, entries in pages.items():
+            visible = [entry for entry in entries if entry.visibility != "hidden"]
+            if not visible:
+                continue
+            st.caption(section)
+            for entry in visible:
+                st.page_link(entry, label=entry.title, icon=entry.icon)
 
 
 def signed_out() -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from portal.identity import Principal
-from portal.ui.text import md
+from portal.ui.text import code, md
 
 ROLE_LABELS = {"viewer": "Viewer", "support": "Support", "oncall": "On-call", "admin": "Admin"}
 
@@ -20,7 +20,8 @@ def render_header(principal: Principal) -> None:
     of the sidebar: the screens keep their full height for the work."""
     with st.sidebar:
         st.divider()
-        st.markdown(f"**{md(principal.display_name)}**  \n{md(principal.email)}", help=f"Signed in as {principal.sub}")
+        st.markdown(f"**{md(principal.display_name)}**", help=f"Signed in as {principal.sub}")
+        st.caption(code(principal.email))
         st.caption(f"Roles: {roles_text(principal)}")
         if st.button("Sign out", key="portal-sign-out", icon=":material/logout:"):
             st.logout()

@@ -3,7 +3,10 @@
 Streamlit renders markdown in titles, captions, alerts and tables; a name like `[Sign in](https://…)`
 or `![t](https://…)` would become a live link or an image fetched by the viewer's browser. `md`
 escapes every character markdown (and Streamlit's `:color[...]` / `:material/...:` directives) gives
-meaning to, so the text shows exactly as written.
+meaning to, and puts an invisible word joiner into what GitHub-style markdown would turn into a link
+by itself (`https://`, `www.`, `name@host`), so the text shows exactly as written and links nowhere.
+`code` shows an id, address or URL in a code span instead: nothing is interpreted there either, and
+it copies cleanly.
 """
 
 from __future__ import annotations
@@ -14,10 +17,15 @@ import re
 _SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~:$&=\"'^%@,;?/])")
 
 
+_JOINER = "\u2060"  # WORD JOINER: invisible, and no autolink pattern accepts it
+_AUTOLINK = re.compile(r"(?i)(https?|ftp|mailto)(?=:)|(www)(?=\.)|(?<=\w)(@)")
+
+
 def md(value: object) -> str:
     """`value` as text that markdown shows verbatim (newlines become spaces: one line of data)."""
     text = "" if value is None else str(value)
     text = " ".join(text.split())  # no line breaks, headings or list items sneaking in
+    text = _AUTOLINK.sub(lambda m: (m.group(1) or m.group(2) or "") + _JOINER + (m.group(3) or ""), text)
     return _SPECIAL.sub(r"\\\1", text)
 
 

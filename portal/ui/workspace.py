@@ -50,7 +50,7 @@ def header(key: str, workspace: Workspace | None, report: StatsReport | None, su
         st.header(md(key))
         site = report.statistics.site_url if report else None
         version = report.statistics.version.raw if report and report.statistics.version else "unknown"
-        facts = [f"uniqueId {code(report.unique_id)}" if report else "", md(site) if site else "",
+        facts = [f"uniqueId {code(report.unique_id)}" if report else "", code(site) if site else "",
                  f"version {md(version)}", md(support.summary)]
         st.caption(" · ".join(fact for fact in facts if fact))
         if registration == "unknown":
@@ -58,8 +58,8 @@ def header(key: str, workspace: Workspace | None, report: StatsReport | None, su
                     "so its registration, plan and actions are missing below.", icon=":material/help:")
         return
     st.header(md(workspace.name))
-    st.caption(f"id {code(workspace.id)} · uniqueId {code(workspace.unique_id)} · {md(workspace.site_url)} · "
-               f"contact {md(workspace.contact_email)}")
+    st.caption(f"id {code(workspace.id)} · uniqueId {code(workspace.unique_id)} · {code(workspace.site_url)} · "
+               f"contact {code(workspace.contact_email)}")
     known = {
         "Registration": workspace.registration_state + (" · suspended" if workspace.suspended else ""),
         "Plan": workspace.plan,

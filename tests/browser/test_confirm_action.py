@@ -44,7 +44,7 @@ def test_oncall_restarts_a_hosted_workspace_and_finds_it_in_the_audit_log(page: 
     run.click()
 
     result = page.get_by_test_id("stAlertContentSuccess")
-    expect(result).to_contain_text(f"Succeeded: hosting.restart on {name}", timeout=30_000)
+    expect(result).to_contain_text(f"Succeeded: Restart hosted workspace on {name}", timeout=30_000)
     caption = page.get_by_text(re.compile(r"run `?[0-9a-f-]{36}"))
     expect(caption.first).to_be_visible()
 

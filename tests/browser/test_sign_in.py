@@ -26,7 +26,7 @@ def visible_screens(sub: str) -> tuple[list, list]:
 def expect_navigation(page: Page, sub: str) -> None:
     """The sidebar lists exactly the allowed screens (Streamlit hides it when there is only one)."""
     allowed, forbidden = visible_screens(sub)
-    nav = page.get_by_test_id("stSidebarNav")
+    nav = page.locator(".st-key-portal-nav")
     if len(allowed) > 1:
         for screen in allowed:
             expect(nav.get_by_role("link", name=screen.title, exact=True)).to_be_visible()
@@ -67,7 +67,7 @@ def test_sign_in_see_your_pages_and_sign_out(page: Page, sign_in, sign_out, sub:
 def test_admin_sees_settings_in_the_navigation(page: Page, sign_in) -> None:
     sign_in(page, "admin")
     expect_navigation(page, "admin")
-    page.get_by_test_id("stSidebarNav").get_by_role("link", name="Settings", exact=True).click()
+    page.locator(".st-key-portal-nav").get_by_role("link", name="Settings", exact=True).click()
     expect(page.get_by_role("heading", name="Settings", exact=True)).to_be_visible()
     expect(page).to_have_url(re.compile(r"/settings$"))
 
@@ -80,7 +80,7 @@ def test_outsider_reaches_only_the_no_access_screen(page: Page, sign_in) -> None
     expect(page.get_by_role("heading", name="No access")).to_be_visible()
     expect(page.get_by_text("outsider@example.com")).to_be_visible()
     expect(page.get_by_role("button", name="Sign out")).to_be_visible()
-    expect(page.get_by_test_id("stSidebarNav")).to_have_count(0)
+    expect(page.locator(".st-key-portal-nav")).to_have_count(0)
     page.goto(f"/{SCREENS[0].id}")
     expect(page.get_by_role("heading", name="No access")).to_be_visible()
     expect(page.get_by_role("heading", name=SCREENS[0].title)).to_have_count(0)

@@ -16,7 +16,7 @@ def test_support_searches_opens_and_sends_a_test_push(page: Page, sign_in, porta
                              headers={"Authorization": f"Bearer {sandbox.admin_token}"}, timeout=5).json()
 
     sign_in(page, "support")
-    page.get_by_test_id("stSidebarNav").get_by_role("link", name="Workspaces", exact=True).click()
+    page.locator(".st-key-portal-nav").get_by_role("link", name="Workspaces", exact=True).click()
     search = page.get_by_label("Find a workspace")
     search.press_sequentially(workspace["contact_email"], delay=20)  # no Enter: results come as you type
     expect(page.get_by_text(workspace["id"], exact=False).first).to_be_visible()
@@ -29,7 +29,7 @@ def test_support_searches_opens_and_sends_a_test_push(page: Page, sign_in, porta
     action.get_by_role("button", name="Preview").click()
     expect(action.get_by_text("Preview:", exact=False)).to_be_visible()
     action.get_by_role("button", name="Run").click()
-    expect(action.get_by_text("Succeeded: push.send_test on", exact=False).first).to_be_visible()
+    expect(action.get_by_text("Succeeded: Send a test push on", exact=False).first).to_be_visible()
 
     # The gateway's log has the test push, and the workspace's own history shows the portal's run.
     deliveries = requests.get(f"{sandbox.urls['push']}/admin/v1/deliveries",

@@ -32,7 +32,7 @@ def steady_state_navigation(monkeypatch: pytest.MonkeyPatch) -> None:
 
 def shown(markdown: object) -> str:
     """What a markdown source shows as text, as far as these checks care: escapes undone."""
-    return re.sub(r"\\([!-/:-@\[-`{-~])", r"\1", str(markdown))
+    return re.sub(r"\\([!-/:-@\[-`{-~])", r"\1", str(markdown)).replace("\u2060", "")
 
 
 def texts(at: AppTest) -> str:
