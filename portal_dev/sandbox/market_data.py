@@ -204,7 +204,8 @@ class Marketplace:
         """(ws, app) of every install of `app` (any app: None) whose subscription has that status (any: None),
         by workspace: the rows behind the summary's top apps and subscriptions by status."""
         return sorted(key for key, status in self.rows.items()
-                      if (app is None or key[1] == app) and (subscription_status is None or status == subscription_status))
+                      if (app is None or key[1] == app)
+                      and (subscription_status is None or status == subscription_status))
 
     def failed_installs(self) -> list[tuple[int, int, float]]:
         """(ws, app, at), newest first."""
