@@ -263,3 +263,12 @@ def test_unknown_outcome_warns_before_a_repeat(portal, fake_service):
     button(at, "Run").click().run()
     assert "Outcome unknown" in shown(at)
     assert "Check its state before running this again" in shown(at)
+
+
+def test_the_audit_filters_write_the_address(portal, database):
+    _fill(database, 10)
+    at = portal("lead", "pages/audit.py")
+    next(t for t in at.text_input if t.label == "Target").input("ws_003")  # applied on submit
+    at.button(key="FormSubmitter:audit-filters-Apply filters").click().run()
+    assert at.query_params["target"] == ["ws_003"] or at.query_params["target"] == "ws_003"
+    assert list(at.dataframe[0].value["target"]) == ["ws_003"]

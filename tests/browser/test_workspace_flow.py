@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 import requests
 from playwright.sync_api import Page, expect
@@ -39,3 +41,20 @@ def test_support_searches_opens_and_sends_a_test_push(page: Page, sign_in, porta
     page.reload()
     page.get_by_role("tab", name="Portal history").click()
     expect(page.get_by_text("Source: the portal's audit log", exact=False)).to_be_visible()
+
+
+def test_the_sidebar_opens_a_screens_default_view(page: Page, sign_in, portal_stack) -> None:
+    """A sidebar click starts the screen afresh: the workspace page's search, the audit log unfiltered."""
+    sign_in(page, "lead")
+    workspace = requests.get(f"{portal_stack.sandbox.base_url}/_sandbox/examples", timeout=5).json()[
+        "workspace_ids"]["registered"]
+    page.goto(f"/workspace?workspace={workspace}")
+    expect(page.get_by_role("button", name="Back to search")).to_be_visible()
+    page.locator(".st-key-portal-nav").get_by_role("link", name="Workspaces", exact=True).click()
+    expect(page.get_by_label("Find a workspace")).to_be_visible()
+    expect(page).not_to_have_url(re.compile(r"workspace="))
+    page.goto(f"/audit?target={workspace}")
+    expect(page.get_by_role("textbox", name="Target")).to_have_value(workspace)
+    page.locator(".st-key-portal-nav").get_by_role("link", name="Audit log", exact=True).click()
+    expect(page.get_by_role("textbox", name="Target")).to_have_value("")
+    expect(page).not_to_have_url(re.compile(r"target="))
