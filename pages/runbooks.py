@@ -4,6 +4,10 @@
 its context filled in; without `runbook` the page lists them, with search and filters.
 """
 
+from datetime import UTC, date, datetime, timedelta
+from datetime import time as dtime
+from typing import Any
+
 import streamlit as st
 
 from portal.app_context import app_context
@@ -33,17 +37,36 @@ def open_runbook(runbook_id: str | None) -> None:
         query.pop("runbook", None)
 
 
+def moment(column: Any, label: str, given: str, *, key: str, help: str) -> str:
+    """A date and a time (UTC) from the link's ISO value; the chosen moment as ISO, or "" when none."""
+    try:
+        parsed = datetime.fromisoformat(given.replace("Z", "+00:00")) if given else None
+    except ValueError:
+        parsed = None
+        st.warning(f"Ignoring the {label.lower()} in the link: it is not a time like 2026-05-01T08:00:00Z.",
+                   icon=":material/error:")
+    if parsed is not None and parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=UTC)
+    parsed = parsed.astimezone(UTC) if parsed else None
+    picked_day = column.date_input(label, value=parsed.date() if parsed else None, key=f"{key}-day", help=help)
+    picked_time = column.time_input(f"{label}, time (UTC)", value=parsed.time() if parsed else None,
+                                    key=f"{key}-time", step=timedelta(minutes=5), label_visibility="collapsed")
+    if not isinstance(picked_day, date):
+        return ""
+    chosen = datetime.combine(picked_day, picked_time or dtime.min, tzinfo=UTC)
+    return chosen.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
 def context_form() -> tuple[dict[str, str], dict[str, str]]:
     """The context inputs, prefilled from the link: (full context, the part given explicitly)."""
     given = {name: query.get(name, "") for name in LINK_CONTEXT}
-    cols = st.columns([2, 2, 2, 1])
+    cols = st.columns([3, 2, 2, 2])
     typed = {
         "workspace": cols[0].text_input("Workspace", value=given["workspace"], placeholder="ws_000042",
                                         help="Workspace id or uniqueId: fills {{ workspace }} in the runbook"),
-        "since": cols[1].text_input("Window start (UTC)", value=given["since"], placeholder="24 h before the end",
-                                    help="ISO 8601, e.g. 2026-05-01T08:00:00Z"),
-        "until": cols[2].text_input("Window end (UTC)", value=given["until"], placeholder="now",
-                                    help="ISO 8601, e.g. 2026-05-01T12:00:00Z"),
+        "since": moment(cols[1], "Window start", given["since"], key="context-since",
+                        help="UTC; empty: 24 h before the end"),
+        "until": moment(cols[2], "Window end", given["until"], key="context-until", help="UTC; empty: now"),
         "delivery": cols[3].text_input("Delivery", value=given["delivery"], placeholder="d_…"),
     }
     context = clean_context(typed)

@@ -13,7 +13,7 @@ from portal.runbooks import load_library
 from portal.ui import workspace as sections
 from portal.ui.gate import require_screen
 from portal.ui.live import fetch_all, freshness, unavailable
-from portal.ui.text import code
+from portal.ui.text import code, md
 from portal.workspace_signals import signals, suggested_runbooks
 
 principal = require_screen("workspace")
@@ -21,6 +21,9 @@ principal = require_screen("workspace")
 ctx = app_context()
 clients = ctx.clients
 catalog = load_catalog()
+
+
+SEARCH_PAGE = 20
 
 
 def open_workspace(workspace_id: str) -> None:
@@ -34,25 +37,36 @@ def search_box() -> None:
                       key="workspace-search", live="250ms").strip()  # answers as you type
     if q != st.query_params.get("q", ""):
         st.query_params["q"] = q
+        st.query_params.pop("cursor", None)
     if not q:
         return
-    found, unregistered = fetch_all([ask(clients.fleet.search_workspaces, q, limit=20),
+    cursor = st.query_params.get("cursor") or None
+    found, unregistered = fetch_all([ask(clients.fleet.search_workspaces, q, limit=SEARCH_PAGE, cursor=cursor),
                                      ask(clients.stats.unregistered, q, limit=5)], refresh_key="search-refresh")
     if found.value is not None:
-        st.caption(f"{found.value.total:,} registered workspaces match" +
-                   (", showing the first 20" if found.value.total > 20 else ""))
+        total = found.value.total if found.value.total is not None else len(found.value.items)
+        st.caption(f"{total:,} registered {'workspace matches' if total == 1 else 'workspaces match'}"
+                   + (f", {SEARCH_PAGE} a page" if total > SEARCH_PAGE else ""))
         for ws in found.value.items:
             name, facts, button = st.columns([4, 5, 1], vertical_alignment="center")
-            name.markdown(f"**{ws.name}**  \n`{ws.id}`")
-            facts.caption(f"{ws.site_url} · {ws.contact_email} · {ws.version} · {ws.registration_state}"
-                          f"{' · hosted' if ws.hosted else ''}")
+            name.markdown(f"**{md(ws.name)}**  \n{code(ws.id)}")
+            facts.caption(f"{code(ws.site_url)} · {code(ws.contact_email)} · {md(ws.version)} · "
+                          f"{ws.registration_state}{' · hosted' if ws.hosted else ''}")
             button.button("Open", key=f"open-{ws.id}", on_click=open_workspace, args=(ws.id,))
+        nav = st.columns([1, 1, 4])
+        if cursor and nav[0].button("First page", key="search-first"):
+            st.query_params.pop("cursor", None)
+            st.rerun()
+        if found.value.next_cursor and nav[1].button("Next page", key="search-next"):
+            st.query_params["cursor"] = found.value.next_cursor
+            st.rerun()
     freshness(found)
     if unregistered.value is not None and unregistered.value.items:
         st.caption("Known only from statistics (never registered):")
         for rep in unregistered.value.items:
             name, button = st.columns([9, 1], vertical_alignment="center")
-            name.markdown(f"{rep.site_url or '(no site URL)'} · `{rep.unique_id}` · {rep.version or '?'}")
+            name.markdown(f"{code(rep.site_url) if rep.site_url else '(no site URL)'} · {code(rep.unique_id)} · "
+                          f"{md(rep.version or '?')}")
             button.button("Open", key=f"open-{rep.unique_id}", on_click=open_workspace, args=(rep.unique_id,))
 
 
