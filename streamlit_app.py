@@ -11,6 +11,8 @@ from pathlib import Path
 
 import streamlit as st
 
+from portal import policy
+from portal.app_context import app_context
 from portal.identity import Principal, principal_from_claims, session_expired
 from portal.policy import may_view_screen
 from portal.screens import SCREENS
@@ -20,6 +22,7 @@ from portal.ui.entry import refusal_pages, sign_in_pages
 from portal.ui.gate import auth_section
 from portal.ui.header import render_header
 from portal.ui.live import begin_page, end_page
+from portal.ui.requests import approval_notices
 
 ROOT = Path(__file__).resolve().parent
 LAST_SECTION = "Admin"
@@ -121,8 +124,19 @@ def main() -> None:
         page.run()
     finally:
         end_page()
+    requester_notices(principal)
     if not st.query_params:
         st.query_params.clear()  # a screen's default view: the address says so too
+
+
+def requester_notices(principal: Principal) -> None:
+    """Someone who may ask for two-person actions hears, on any screen, when a request is decided."""
+    if not any(policy.needs_approval(action) and policy.may_offer(principal, action).allowed
+               for action in policy.ACTION_RULES):
+        return
+    executor = app_context().executor
+    if executor is not None:
+        approval_notices(executor, principal)
 
 
 def sidebar_navigation(pages: dict[str, list[st.Page]]) -> None:

@@ -12,6 +12,8 @@ from portal.app_context import app_context
 from portal.ui.actions import describe_run, executor_or_stop, render_action, run_live, show_outcome
 from portal.ui.gate import require_screen
 from portal.ui.live import stop_page
+from portal.ui.requests import request_status
+from portal.ui.text import code, md
 
 principal = require_screen("actions")  # before anything else: pages can be run directly
 ctx = app_context()
@@ -30,9 +32,11 @@ if not offered:
 # Requests waiting on a second admin, or approved and ready to run.
 for run in executor.open_requests(principal):
     with st.container(border=True):
-        st.markdown(f"{look(run.state).icon} **{run.action}** on `{run.target_name or run.target}` "
-                    f"· {run.state.replace('_', ' ')}")
-        st.caption(run.preview)
+        title = executor.registry.get(run.action).title if run.action in executor.registry else run.action
+        st.markdown(f"{look(run.state).icon} **{md(title)}** on {md(run.target_name or run.target)} "
+                    f"({code(run.target)})")
+        st.caption(md(run.preview))
+        request_status(executor, principal, run, key="open-request")
         describe_run(run)
         if run.state == RunState.APPROVED:
             if secret_fields(executor.registry.get(run.action).params_model):

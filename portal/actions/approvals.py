@@ -154,6 +154,25 @@ class Approvals:
         self.recorder.notify(run)
         return run
 
+    def withdraw(self, requester: Principal, run_id: str) -> ActionRun:
+        """The requester takes back a request (pending, or approved and not yet run); nothing runs."""
+        run = runs.get_run(self.sessions, run_id)
+        if run is None:
+            raise ApprovalRefused(f"no request {run_id}")
+        if run.actor_sub != requester.sub:
+            reason = f"only {run.actor_email or run.actor_sub}, who asked, may withdraw this request"
+            self.recorder.refusal(requester, run, reason, AuditEvent.REFUSED)
+            raise ApprovalRefused(reason)
+        with transaction(self.sessions) as session:
+            try:
+                run = transition(session, run_id, (RunState.AWAITING_APPROVAL, RunState.APPROVED), RunState.WITHDRAWN,
+                                 finished_at=utcnow(), error=f"withdrawn by {requester.email or requester.sub}")
+            except StaleTransition:
+                raise ApprovalRefused("the request is no longer open: it ran, expired or was decided") from None
+            audit_run(session, run, AuditEvent.WITHDRAWN, detail={"reason": "withdrawn by the requester"})
+        self.recorder.notify(run)
+        return run
+
     def expire_overdue(self) -> int:
         """Record every request or approval past its time limit as expired; returns how many."""
         return len(runs.expire_overdue(self.sessions))

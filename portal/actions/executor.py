@@ -158,6 +158,10 @@ class Executor:
         """Refuse a pending request, saying why."""
         return self.approvals.reject(approver, run_id, reason)
 
+    def withdraw(self, requester: Principal, run_id: str) -> ActionRun:
+        """The requester takes back a two-person request before it runs."""
+        return self.approvals.withdraw(requester, run_id)
+
     def pending_approvals(self) -> list[ActionRun]:
         """Requests awaiting an approver, oldest first."""
         return self.approvals.pending()

@@ -35,6 +35,7 @@ RUN_STATES: dict[RunState, StateLook] = {
                                   "ran (abandoned: outcome unknown)", False),
     RunState.REJECTED: StateLook("Rejected", ":material/block:", "#9ea2a8", "was refused approval for", False),
     RunState.EXPIRED: StateLook("Expired", ":material/timer_off:", "#9ea2a8", "let an approval expire for", False),
+    RunState.WITHDRAWN: StateLook("Withdrawn", ":material/undo:", "#9ea2a8", "withdrew the request for", False),
 }
 assert set(RUN_STATES) == set(RunState), "every run state needs its look"
 

@@ -67,6 +67,7 @@ class RunState(StrEnum):
     ABANDONED = "abandoned"  # the process died while running: outcome unknown
     REJECTED = "rejected"
     EXPIRED = "expired"
+    WITHDRAWN = "withdrawn"  # the requester took back a two-person request before it ran
 
     @property
     def terminal(self) -> bool:
@@ -74,7 +75,8 @@ class RunState(StrEnum):
 
 
 TERMINAL_STATES = frozenset(
-    {RunState.SUCCEEDED, RunState.FAILED, RunState.UNKNOWN, RunState.ABANDONED, RunState.REJECTED, RunState.EXPIRED}
+    {RunState.SUCCEEDED, RunState.FAILED, RunState.UNKNOWN, RunState.ABANDONED, RunState.REJECTED, RunState.EXPIRED,
+     RunState.WITHDRAWN}
 )
 
 
@@ -87,6 +89,7 @@ class AuditEvent(StrEnum):
     APPROVAL_DENIED = "approval_denied"  # someone tried to approve and the policy refused
     REJECTED = "rejected"
     EXPIRED = "expired"
+    WITHDRAWN = "withdrawn"
     REFUSED = "refused"  # an approved run was asked to run with other parameters, or by someone else
     STARTED = "started"  # recorded before the service is called
     SUCCEEDED = "succeeded"

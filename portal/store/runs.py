@@ -28,8 +28,9 @@ from portal.store.models import ActionGate, ActionRun, AuditEvent, RunState, utc
 
 # The only moves a run can make. Nothing moves a run back, and terminal states go nowhere.
 FORWARD: dict[RunState, frozenset[RunState]] = {
-    RunState.AWAITING_APPROVAL: frozenset({RunState.APPROVED, RunState.REJECTED, RunState.EXPIRED}),
-    RunState.APPROVED: frozenset({RunState.RUNNING, RunState.EXPIRED}),
+    RunState.AWAITING_APPROVAL: frozenset({RunState.APPROVED, RunState.REJECTED, RunState.EXPIRED,
+                                           RunState.WITHDRAWN}),
+    RunState.APPROVED: frozenset({RunState.RUNNING, RunState.EXPIRED, RunState.WITHDRAWN}),
     RunState.RUNNING: frozenset({RunState.SUCCEEDED, RunState.FAILED, RunState.UNKNOWN, RunState.ABANDONED}),
 }
 
@@ -44,6 +45,7 @@ EVENT_FOR_STATE: dict[RunState, AuditEvent] = {
     RunState.ABANDONED: AuditEvent.ABANDONED,
     RunState.REJECTED: AuditEvent.REJECTED,
     RunState.EXPIRED: AuditEvent.EXPIRED,
+    RunState.WITHDRAWN: AuditEvent.WITHDRAWN,
 }
 
 
@@ -117,13 +119,13 @@ def _json_object(text: str) -> dict[str, Any]:
 def is_current(run: ActionRun, now: datetime, window: timedelta) -> bool:
     """The de-duplication rule: does `run` still stand for its fingerprint? Yes while it runs or
     waits for (or holds) an approval within its time limit, and for `window` after it finished.
-    A rejected or expired request never ran, so it never blocks asking again."""
+    A rejected, expired or withdrawn request never ran, so it never blocks asking again."""
     state = RunState(run.state)
     if state in (RunState.AWAITING_APPROVAL, RunState.APPROVED):
         return run.expires_at is None or now < run.expires_at  # past it: expired when next touched
     if not state.terminal:
         return True
-    if state in (RunState.REJECTED, RunState.EXPIRED):
+    if state in (RunState.REJECTED, RunState.EXPIRED, RunState.WITHDRAWN):
         return False
     return run.finished_at is not None and now - run.finished_at < window
 

@@ -28,6 +28,7 @@ from portal.actions.registry import default_registry
 from portal.actions.states import ActionRun, RunState, look
 from portal.ui.forms import render_fields
 from portal.ui.live import live_cache, stop_page
+from portal.ui.requests import request_status
 from portal.ui.text import md
 
 # Worker threads outlive page reruns; eight concurrent actions per portal process is plenty.
@@ -156,14 +157,12 @@ def _decide_and_run(executor: Executor, principal: Principal, request: ActionReq
         return None
     if prepared.needs_approval:
         if current is not None and current.state == RunState.APPROVED and current.actor_sub == principal.sub:
-            st.success(f"Approved by {current.approver_email or current.approver_sub}; run it before "
-                       f"{current.expires_at:%H:%M UTC}.", icon=":material/verified:")
+            request_status(executor, principal, current, key=key)
             if st.button("Run approved request", key=f"{key}-run-approved", type="primary"):
                 return run_live(executor, principal, request)
             return None
         if current is not None and current.state == RunState.AWAITING_APPROVAL:
-            st.info(f"Awaiting approval by an admin since {current.created_at:%H:%M UTC} (expires "
-                    f"{current.expires_at:%H:%M UTC}).", icon=":material/hourglass_top:")
+            request_status(executor, principal, current, key=key)
             return None
         if st.button("Request approval", key=f"{key}-request", type="primary", icon=":material/how_to_reg:"):
             return run_live(executor, principal, request)

@@ -272,3 +272,22 @@ def test_the_audit_filters_write_the_address(portal, database):
     at.button(key="FormSubmitter:audit-filters-Apply filters").click().run()
     assert at.query_params["target"] == ["ws_003"] or at.query_params["target"] == "ws_003"
     assert list(at.dataframe[0].value["target"]) == ["ws_003"]
+
+
+def test_the_requester_sees_approver_expiry_and_withdraws(portal, fake_service):
+    key = "actions-workspace.rotate_client_secret"
+    at = portal("oncall", "pages/actions.py", action="workspace.rotate_client_secret", workspace="ws_9")
+    at.button(key=f"FormSubmitter:{key}-form-Preview").click().run()
+    button(at, "Request approval").click().run()
+    mine = portal("oncall", "pages/actions.py")
+    assert "Awaiting approval by an admin other than you since" in shown(mine)
+    assert "the request expires at" in shown(mine)
+    admin = portal("admin", "pages/approvals.py")
+    button(admin, "Approve").click().run()
+    mine = portal("oncall", "pages/actions.py")
+    assert "Approved by `admin@example.com` at" in shown(mine) and "run it before" in shown(mine)
+    button(mine, "Withdraw").click().run()
+    assert not mine.exception, mine.exception
+    again = portal("oncall", "pages/actions.py")
+    assert "Withdraw" not in [b.label for b in again.button] and "Run now" not in [b.label for b in again.button]
+    assert fake_service.calls == []

@@ -306,3 +306,24 @@ def test_a_preview_with_nothing_to_do_is_refused_and_nothing_is_run_or_recorded(
     with pytest.raises(NothingToDo, match="no tokens"):
         executor.submit(people["support"], ActionRequest("workspace.revoke_access_tokens", "ws_1", {}))
     assert fake_service.calls == [] and runs(executor) == [] and records(executor) == []
+
+
+@pytest.mark.parametrize("approve_first", [False, True])
+def test_the_requester_withdraws_a_request_and_it_never_runs(executor, people, fake_service, approve_first):
+    request = ActionRequest("workspace.rotate_client_secret", "ws_9", {})
+    asked = executor.submit(people["oncall"], request)
+    if approve_first:
+        executor.approve(people["admin"], asked.run.id)
+    with pytest.raises(ApprovalRefused, match="who asked, may withdraw"):
+        executor.withdraw(people["admin"], asked.run.id)  # nobody else takes it back
+    assert executor.withdraw(people["oncall"], asked.run.id).state == RunState.WITHDRAWN
+    with pytest.raises(ApprovalRefused, match=r"withdrawn, not awaiting approval"):
+        executor.approve(people["admin"], asked.run.id)
+    with pytest.raises(ApprovalRefused, match="no longer open"):
+        executor.withdraw(people["oncall"], asked.run.id)
+    assert fake_service.calls == []
+    assert executor.open_requests(people["oncall"]) == []
+    assert executor.submit(people["oncall"], request).created  # asking again is a new request
+    events = [r.event for r in records(executor)]
+    assert "withdrawn" in events and "refused" in events
+    assert audit.verify(executor.sessions).ok
