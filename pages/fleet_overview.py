@@ -45,6 +45,8 @@ def clickable(figure: Any, key: str, dimension: str, row: str, *, axis: str = "x
         getattr(getattr(event, "selection", None), "points", [])
     if points:
         value = points[0].get(axis)
+        if dimension == "created_month" and isinstance(value, str):
+            value = value[:7]  # Plotly reads a month axis as dates: "2018-06" comes back as "2018-06-01"
         if value is not None and (st.query_params.get("drill"), st.query_params.get("value")) != (dimension, value):
             drill_to(dimension, str(value), row)
             st.rerun()

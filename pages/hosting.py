@@ -88,15 +88,15 @@ pickers = st.columns(3)
 for col, name, options in zip(pickers, FILTERS, (
         sorted(choices.by_status) if choices else [], sorted(choices.by_region) if choices else [],
         sorted(choices.by_version) if choices else []), strict=True):
-    current = filters[name]
-    picked = col.selectbox(name.capitalize(), ["any", *options],
-                           index=(options.index(current) + 1) if current in options else 0, key=f"hosting-{name}")
-    if (picked if picked != "any" else None) != current:
-        set_filter(name, None if picked == "any" else picked)
-        st.rerun()
+    # The address is the truth (a clicked bar sets it too); the picker shows it and, changed, writes it.
+    st.session_state[f"hosting-{name}"] = filters[name] if filters[name] in options else "any"
+    col.selectbox(name.capitalize(), ["any", *options], key=f"hosting-{name}",
+                  on_change=lambda name=name: set_filter(name, None if st.session_state[f"hosting-{name}"] == "any"
+                                                         else st.session_state[f"hosting-{name}"]))
 if instances.value is not None:
     shown = ", ".join(f"{name} {value}" for name, value in filters.items() if value) or "all"
-    st.caption(f"{instances.value.total:,} instances ({shown})")
+    count = instances.value.total if instances.value.total is not None else len(listed)
+    st.caption(f"{count:,} instance{'' if count == 1 else 's'} ({shown})")
     st.dataframe([{"workspace": workspace_link(i.workspace_id), "name": names.get(i.workspace_id, ""),
                    "status": i.status, "version": i.version, "region": i.region, "size": i.size,
                    "last deploy": i.last_deploy_at} for i in listed],
