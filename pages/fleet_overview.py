@@ -15,6 +15,7 @@ from portal.drilldown import DIMENSIONS, Drill, fleet_filters, from_query, works
 from portal.livedata import ask
 from portal.releases import SupportStatus, load_catalog
 from portal.ui.gate import require_screen
+from portal.ui.layout import metric_cards
 from portal.ui.live import fetch_all, freshness
 from portal.ui.tables import workspace_link
 from portal.ui.text import md
@@ -110,14 +111,14 @@ if near not in ROWS or (drill and drill.dimension not in ROWS.get(near, set())):
 
 if summary is not None:
     totals = charts.counts_by_support_status(summary.by_minor, catalog)
-    cards = st.columns(5)
-    cards[0].metric("Workspaces", f"{summary.total:,}")
-    cards[1].metric("Cloud-hosted", f"{summary.hosted:,}")
-    cards[2].metric("Self-managed", f"{summary.self_managed:,}")
-    cards[3].metric("Out of support", f"{totals[SupportStatus.OUT_OF_SUPPORT]:,}",
-                    help="Their push gateway and marketplace access has stopped.")
-    cards[4].metric("Silent > 48 h", f"{summary.stats_silent_48h:,}",
-                    help="Registered workspaces with no statistics for more than 48 hours, or never.")
+    metric_cards([
+        ("Workspaces", f"{summary.total:,}"), ("Cloud-hosted", f"{summary.hosted:,}"),
+        ("Self-managed", f"{summary.self_managed:,}"),
+        ("Out of support", f"{totals[SupportStatus.OUT_OF_SUPPORT]:,}",
+         "Their push gateway and marketplace access has stopped."),
+        ("Silent > 48 h", f"{summary.stats_silent_48h:,}",
+         "Registered workspaces with no statistics for more than 48 hours, or never."),
+    ])
 freshness(fleet)
 if summary is not None:
     st.caption("Click any bar to list the workspaces behind it.")
@@ -135,7 +136,7 @@ if summary is not None:
     if drill and near == "versions":
         workspace_list(drill, summary)
 
-    cols = st.columns(4)
+    cols = [*st.columns(2), *st.columns(2)]  # two by two: each chart keeps a readable width
     for col, (title, dimension, counts) in zip(cols, (
             ("Deploy methods", "deploy_method", summary.by_deploy_method),
             ("Deploy platforms", "deploy_platform", summary.by_deploy_platform),

@@ -12,6 +12,7 @@ from portal import charts
 from portal.app_context import app_context
 from portal.livedata import ask
 from portal.ui.gate import require_screen
+from portal.ui.layout import metric_cards
 from portal.ui.live import fetch_all, freshness
 from portal.ui.tables import names_for, workspace_column, workspace_link
 
@@ -44,12 +45,11 @@ names = names_for(clients, [o.workspace_id for o in ops] + [i.workspace_id for i
 
 if summary.value is not None:
     s = summary.value
-    cols = st.columns(4)
-    cols[0].metric("Hosted workspaces", f"{s.total:,}")
-    cols[1].metric("Running", f"{s.by_status.get('running', 0):,}")
-    cols[2].metric("Degraded or stopped", f"{s.by_status.get('degraded', 0) + s.by_status.get('stopped', 0):,}")
-    cols[3].metric("Upgrading or in maintenance",
-                   f"{s.by_status.get('upgrading', 0) + s.by_status.get('maintenance', 0):,}")
+    metric_cards([
+        ("Hosted workspaces", f"{s.total:,}"), ("Running", f"{s.by_status.get('running', 0):,}"),
+        ("Degraded or stopped", f"{s.by_status.get('degraded', 0) + s.by_status.get('stopped', 0):,}"),
+        ("Upgrading or maintenance", f"{s.by_status.get('upgrading', 0) + s.by_status.get('maintenance', 0):,}"),
+    ])
     st.caption("Click a bar to list those instances below.")
     charts_cols = st.columns(3)
     for col, (name, title, counts) in zip(charts_cols, (

@@ -12,6 +12,7 @@ from portal import charts
 from portal.app_context import app_context
 from portal.livedata import ask
 from portal.ui.gate import require_screen
+from portal.ui.layout import metric_cards
 from portal.ui.live import fetch_all, freshness
 from portal.ui.tables import names_for, workspace_column, workspace_link
 from portal.ui.text import md
@@ -48,10 +49,9 @@ cursor = st.query_params.get("cursor") or None
 if summary.value is not None:
     s = summary.value
     apps_by_name = {a.name: a.app_id for a in s.top_apps}
-    cols = st.columns(3)
-    cols[0].metric("Apps in the top list", f"{len(s.top_apps):,}")
-    cols[1].metric("Subscriptions", f"{sum(s.subscriptions_by_status.values()):,}")
-    cols[2].metric("Failed installs", f"{s.failed_installs:,}")
+    metric_cards([("Apps in the top list", f"{len(s.top_apps):,}"),
+                  ("Subscriptions", f"{sum(s.subscriptions_by_status.values()):,}"),
+                  ("Failed installs", f"{s.failed_installs:,}")])
     st.caption("Click a bar to list the installs behind it.")
     left, right = st.columns(2)
     with left:

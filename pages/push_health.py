@@ -9,6 +9,7 @@ from portal import charts, timerange
 from portal.app_context import app_context
 from portal.livedata import ask, ask_for
 from portal.ui.gate import require_screen
+from portal.ui.layout import metric_cards
 from portal.ui.live import fetch_all, freshness
 from portal.ui.tables import names_for, workspace_column, workspace_link
 from portal.ui.text import md
@@ -66,10 +67,9 @@ if counts.value is not None:
     items = counts.value.items
     rate_figure, rate = charts.error_rate(items)
     total = sum(i.count for i in items)
-    cols = st.columns(3)
-    cols[0].metric(f"Deliveries ({window.label.lower()})", f"{total:,}")
-    cols[1].metric("Failed", f"{sum(i.count for i in items if i.outcome != 'sent'):,}")
-    cols[2].metric("Error rate", f"{rate:.2f} %" if rate is not None else "no deliveries")
+    metric_cards([(f"Deliveries ({window.label.lower()})", f"{total:,}"),
+                  ("Failed", f"{sum(i.count for i in items if i.outcome != 'sent'):,}"),
+                  ("Error rate", f"{rate:.2f} %" if rate is not None else "no deliveries")])
     by = st.radio("Split by", ["outcome", "platform"], horizontal=True, key="push-split")
     st.caption("Click a bar to list those deliveries.")
     series = sorted({getattr(i, by) for i in items})

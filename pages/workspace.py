@@ -108,11 +108,10 @@ def load(key: str) -> tuple[str, WorkspaceData]:
 
 
 def workspace_page(key: str) -> None:
-    back, refresh = st.columns([1, 5], vertical_alignment="center")
-    if back.button("Back to search", icon=":material/arrow_back:", key="back-to-search"):
-        del st.query_params["workspace"]
-        st.rerun()
-    with refresh:
+    with st.container(horizontal=True):  # Back and Refresh side by side
+        if st.button("Back to search", icon=":material/arrow_back:", key="back-to-search"):
+            del st.query_params["workspace"]
+            st.rerun()
         key, data = load(key)
     record, latest = data["workspace"], data["stats"]
     workspace, report = record.value, latest.value

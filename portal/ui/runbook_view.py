@@ -25,6 +25,7 @@ from portal.policy import decide_action, may_offer
 from portal.releases import load_catalog
 from portal.runbooks import VIEWS, ActionBlock, Markdown, Runbook, ViewBlock, block_target, prefill, render_text
 from portal.runbooks.markdown import LINK_CONTEXT, runbook_query, safe_markdown
+from portal.ui.layout import metric_cards
 from portal.ui.live import fetch_all, freshness
 
 if TYPE_CHECKING:
@@ -74,11 +75,8 @@ def _table(rows: list[dict[str, Any]], empty: str, **columns: Any) -> None:
 @renders("workspace.summary")
 def _render_workspace(ws: Any, _context: Mapping[str, str]) -> None:
     support = load_catalog().support(ws.version)
-    cols = st.columns(4)
-    cols[0].metric("Version", ws.version, help=support.summary)
-    cols[1].metric("Support", support.status.label)
-    cols[2].metric("Registration", ws.registration_state)
-    cols[3].metric("Suspended", "yes" if ws.suspended else "no")
+    metric_cards([("Version", ws.version, support.summary), ("Support", support.status.label),
+                  ("Registration", ws.registration_state), ("Suspended", "yes" if ws.suspended else "no")])
     _table([{"field": k, "value": v} for k, v in (
         ("name", ws.name), ("id / uniqueId", f"{ws.id} / {ws.unique_id}"), ("site URL", ws.site_url),
         ("contact", ws.contact_email), ("plan", ws.plan), ("hosted", "yes" if ws.hosted else "no"),
@@ -138,11 +136,10 @@ def _render_top_failing(items: list[Any], context: Mapping[str, str]) -> None:
 def _render_stats(report: Any, _context: Mapping[str, str]) -> None:
     s = report.statistics
     age = (datetime.now(UTC) - report.received_at).total_seconds() / 3600
-    cols = st.columns(4)
-    cols[0].metric("Last report", f"{age:.0f} h ago", help=_when(report.received_at))
-    cols[1].metric("Version", s.version.raw if s.version else "unknown")
-    cols[2].metric("Active users", f"{s.active_users:,}" if s.active_users is not None else "n/a")
-    cols[3].metric("Push queue", f"{s.push_queue:,}" if s.push_queue is not None else "n/a")
+    metric_cards([("Last report", f"{age:.0f} h ago", _when(report.received_at)),
+                  ("Version", s.version.raw if s.version else "unknown"),
+                  ("Active users", f"{s.active_users:,}" if s.active_users is not None else "n/a"),
+                  ("Push queue", f"{s.push_queue:,}" if s.push_queue is not None else "n/a")])
     _table([{"field": k, "value": str(v) if v is not None else "n/a"} for k, v in (
         ("deploy", f"{s.deploy_method} / {s.deploy_platform}"), ("MongoDB", s.mongo_version),
         ("Node", s.node_version), ("push enabled", s.push_enabled), ("push via gateway", s.push_via_gateway),
@@ -162,11 +159,9 @@ def _render_apps(apps: list[Any], _context: Mapping[str, str]) -> None:
 @renders("hosting.instance")
 def _render_instance(value: tuple[Any, list[Any]], _context: Mapping[str, str]) -> None:
     instance, events = value
-    cols = st.columns(4)
-    cols[0].metric("Status", instance.status)
-    cols[1].metric("Version", instance.version, help=load_catalog().support(instance.version).summary)
-    cols[2].metric("Region", instance.region)
-    cols[3].metric("Size", instance.size)
+    metric_cards([("Status", instance.status),
+                  ("Version", instance.version, load_catalog().support(instance.version).summary),
+                  ("Region", instance.region), ("Size", instance.size)])
     _table([{"at": e.at, "kind": e.kind, "message": e.message} for e in events], "No recent events.")
 
 

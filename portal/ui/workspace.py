@@ -24,6 +24,7 @@ from portal.clients.models import (
 from portal.identity import Principal
 from portal.livedata import Live
 from portal.releases import VersionSupport
+from portal.ui.layout import metric_cards
 from portal.ui.live import freshness
 from portal.ui.text import code, md
 from portal.workspace_signals import Signal, failures_by_code, push_settings
@@ -67,8 +68,9 @@ def header(key: str, workspace: Workspace | None, report: StatsReport | None, su
         "Version": workspace.version,
         "Last sync": _when(workspace.last_sync_at),
     }
-    for col, (label, value) in zip(st.columns(len(known)), known.items(), strict=True):
-        col.markdown(f":gray[{label}]  \n**{md(value)}**")
+    with st.container(horizontal=True, gap="medium"):
+        for label, value in known.items():
+            st.markdown(f":gray[{label}]  \n**{md(value)}**", width="content")
     st.caption(f"Support: **{md(support.summary)}** · statistics last received {_when(workspace.last_stats_at)} · "
                f"token issued {_when(workspace.token_issued_at)} · secret expires {_when(workspace.secret_expires_at)}")
 
@@ -96,12 +98,9 @@ def statistics(live: Live[StatsReport], history: Live[list[StatsPoint]], support
         freshness(live)
         return
     s = report.statistics
-    cols = st.columns(4)
-    cols[0].metric("Users", _count(s.total_users), help=f"active {_count(s.active_users)}, "
-                                                        f"online {_count(s.online_users)}")
-    cols[1].metric("Rooms", _count(s.total_rooms))
-    cols[2].metric("Messages", _count(s.total_messages))
-    cols[3].metric("Version", s.version.raw if s.version else "unknown", help=support.summary)
+    metric_cards([("Users", _count(s.total_users), f"active {_count(s.active_users)}, online {_count(s.online_users)}"),
+                  ("Rooms", _count(s.total_rooms)), ("Messages", _count(s.total_messages)),
+                  ("Version", s.version.raw if s.version else "unknown", support.summary)])
     apps = s.apps
     rows = {
         "Deploy": f"{s.deploy_method} / {s.deploy_platform}",
@@ -181,12 +180,8 @@ def hosting(instance: Live[HostedInstance], events: Live[list[HostingEvent]],
         return
     if instance.value is not None:
         i = instance.value
-        cols = st.columns(4)
-        cols[0].metric("Status", i.status)
-        cols[1].metric("Version", i.version)
-        cols[2].metric("Region", i.region)
-        cols[3].metric("Size", i.size)
-        st.caption(f"{i.url} · last deploy {_when(i.last_deploy_at)}")
+        metric_cards([("Status", i.status), ("Version", i.version), ("Region", i.region or "?"), ("Size", i.size)])
+        st.caption(f"{code(i.url)} · last deploy {_when(i.last_deploy_at)}")
     freshness(instance)
     ops: list[HostingOperation] = list(operations.value.items) if operations.value else []
     if ops:
