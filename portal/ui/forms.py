@@ -7,7 +7,7 @@ is the one place that says what is valid, so the form never disagrees with the e
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 import streamlit as st
@@ -59,6 +59,34 @@ def _as_number(value: Any, integer: bool) -> float | int | None:
         return None
 
 
+def _moment(value: Any) -> datetime | None:
+    moment: datetime | None
+    if isinstance(value, datetime):
+        moment = value
+    else:
+        try:
+            moment = datetime.fromisoformat(str(value).strip().replace("Z", "+00:00")) if value else None
+        except ValueError:
+            return None
+    if moment is None:
+        return None
+    return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).astimezone(UTC)
+
+
+def moment_input(label: str, initial: Any, *, key: str, help_text: str | None, disabled: bool) -> str:
+    """A date and a time (UTC) for a date-time parameter; the chosen moment as ISO 8601, or ""."""
+    start = _moment(initial)
+    day_column, time_column = st.columns(2)
+    picked_day = day_column.date_input(label, value=start.date() if start else None, key=f"{key}-day",
+                                       help=help_text, disabled=disabled)
+    picked_time = time_column.time_input(f"{label}: time (UTC)", value=start.time() if start else None,
+                                         key=f"{key}-time", step=timedelta(minutes=5), disabled=disabled)
+    if not isinstance(picked_day, date):
+        return ""
+    when = datetime.combine(picked_day, picked_time or time.min, tzinfo=UTC)
+    return when.isoformat().replace("+00:00", "Z")
+
+
 def render_fields(schema: Mapping[str, Any], *, key: str, prefill: Mapping[str, Any] | None = None,
                   disabled: bool = False) -> dict[str, Any]:
     """Render one widget per property of `schema`; returns the raw values (empty optionals left out)."""
@@ -92,9 +120,11 @@ def render_fields(schema: Mapping[str, Any], *, key: str, prefill: Mapping[str, 
             bounds: dict[str, Any] = {"min_value": prop.get("minimum"), "max_value": prop.get("maximum"),
                                       "step": 1 if integer else None, "value": _as_number(initial, integer)}
             value = st.number_input(label, key=widget_key, help=help_text, disabled=disabled, **bounds)
+        elif prop.get("format") == "date-time":
+            value = moment_input(label, initial, key=widget_key, help_text=help_text, disabled=disabled)
         else:
             text = "" if initial is None else str(initial)
-            placeholder = "YYYY-MM-DDTHH:MM:SSZ (UTC)" if prop.get("format") == "date-time" else None
+            placeholder = None
             limit = prop.get("maxLength")
             if limit and limit > 240:
                 value = st.text_area(label, value=text, max_chars=limit, key=widget_key, help=help_text,
