@@ -48,8 +48,8 @@ def run_send_test(ctx: RunContext, target: str, params: SendTestParams) -> Actio
 
 # Why a failed push is not sent again (the gateway would refuse it the same way).
 NOT_RESENT = {
-    "406": "to device tokens that are invalid (406): the workspace deletes them, nothing to resend",
-    "422": "refused as malformed (422): it would be refused again",
+    "406": "sent to invalid device tokens (406: the workspace deletes such tokens)",
+    "422": "refused as malformed (422: a resend would be refused again)",
     "already_resent": "already resent",
 }
 
@@ -92,7 +92,7 @@ def preview_resend(ctx: PreviewContext, target: str, params: ResendParams) -> Pr
         summary = (f"resend delivery {delivery.id} ({delivery.platform}, last outcome {delivery.outcome}) "
                    f"to device {delivery.device_token} of {workspace.name}")
         refused = NOT_RESENT.get(str(delivery.status_code))
-        nothing = f"delivery {delivery.id} was answered {delivery.status_code}: {refused}" if refused else None
+        nothing = f"delivery {delivery.id} cannot be resent: it was {refused}" if refused else None
         return Preview(summary, workspace.name, {"deliveries": 1, "devices": 1}, nothing_to_do=nothing)
     assert params.since is not None and params.until is not None
     counts = ctx.clients.push.preview_resend_failed(workspace.id, since=params.since, until=params.until)
@@ -102,8 +102,8 @@ def preview_resend(ctx: PreviewContext, target: str, params: ResendParams) -> Pr
                        if n)
     nothing = None
     if counts.failed == 0:
-        nothing = (f"nothing to resend in this window: {others}" if others
-                   else "nothing to resend: no failed pushes in this window")
+        nothing = (f"nothing to resend in this window; its failed pushes were {others}" if others
+                   else "no failed pushes in this window")
     warnings = (f"not resent: {others}",) if others and counts.failed else ()
     return Preview(summary, workspace.name, {"failed": counts.failed, "devices": counts.devices,
                                              **{f"not resent ({reason})": n

@@ -146,7 +146,7 @@ def _show_preview(prepared: Prepared) -> None:
         for warning in prepared.preview.warnings:
             st.warning(md(warning), icon=":material/warning:")
         if prepared.preview.nothing_to_do:
-            st.info(f"Nothing to do: {md(prepared.preview.nothing_to_do)}. There is nothing to run.",
+            st.info(f"Nothing to do: {md(prepared.preview.nothing_to_do)}.",
                     icon=":material/do_not_disturb_on:")
 
 

@@ -70,8 +70,8 @@ def test_a_resend_preview_with_only_406s_says_why_and_offers_no_run(sandbox):
                         until=until.isoformat())
     text = texts(at)
     if preview["failed"] == 0:
-        assert "Nothing to do: nothing to resend in this window" in text
-        assert "invalid (406)" in text
+        assert "Nothing to do: nothing to resend in this window; its failed pushes were" in text
+        assert "invalid device tokens (406" in text
         assert not [b for b in at.button if b.key == f"{key}-run"]
     else:  # the window also holds resendable failures: the 406s are named as not resent
         assert "not resent" in text
