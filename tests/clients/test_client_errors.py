@@ -7,6 +7,7 @@ import logging
 import socket
 import threading
 import time
+from collections.abc import Callable, Iterator
 
 import pytest
 from pytest_httpserver import HTTPServer
@@ -219,18 +220,42 @@ class SlowHandler:
     """Answers after `delay` seconds and counts arrivals (before answering, unlike the server log)."""
 
     def __init__(self, delay: float, body: dict[str, object]) -> None:
-        self.delay, self.body, self.arrivals = delay, body, 0
+        self.delay, self.body, self.arrivals, self.answered = delay, body, 0, 0
         self._lock = threading.Lock()
 
     def __call__(self, request: Request) -> Response:
         with self._lock:
             self.arrivals += 1
         time.sleep(self.delay)
+        with self._lock:
+            self.answered += 1
         return Response(json.dumps(self.body), content_type="application/json")
 
+    def settle(self, limit: float = 5.0) -> None:
+        """Wait until every request it took has been answered, so none lands in the next test's log."""
+        deadline = time.monotonic() + limit
+        while self.answered < self.arrivals and time.monotonic() < deadline:
+            time.sleep(0.02)
 
-def test_read_timeout_on_a_read_is_retried_then_service_timeout(httpserver: HTTPServer, make_client, sleeps) -> None:
-    slow = SlowHandler(0.6, SUMMARY)
+
+@pytest.fixture()
+def slow_handler() -> Iterator[Callable[[float, dict[str, object]], SlowHandler]]:
+    """Slow handlers that are all answered before the test ends (the server outlives the test)."""
+    made: list[SlowHandler] = []
+
+    def make(delay: float, body: dict[str, object]) -> SlowHandler:
+        made.append(SlowHandler(delay, body))
+        return made[-1]
+
+    yield make
+    for handler in made:
+        handler.settle()
+
+
+def test_read_timeout_on_a_read_is_retried_then_service_timeout(
+    httpserver: HTTPServer, make_client, sleeps, slow_handler
+) -> None:
+    slow = slow_handler(0.6, SUMMARY)
     httpserver.expect_request(SUMMARY_PATH).respond_with_handler(slow)
     client = make_client(FleetClient, timeout=(1.0, 0.15))
     with pytest.raises(ServiceTimeout) as caught:
@@ -240,9 +265,9 @@ def test_read_timeout_on_a_read_is_retried_then_service_timeout(httpserver: HTTP
 
 
 def test_read_timeout_on_a_write_is_not_retried_and_says_outcome_unknown(
-    httpserver: HTTPServer, make_client, sleeps
+    httpserver: HTTPServer, make_client, sleeps, slow_handler
 ) -> None:
-    slow = SlowHandler(0.6, OPERATION)
+    slow = slow_handler(0.6, OPERATION)
     httpserver.expect_request(SUSPEND_PATH, method="POST").respond_with_handler(slow)
     with pytest.raises(ServiceTimeout) as caught:
         make_client(FleetClient, timeout=(1.0, 0.15)).suspend("ws_000001")
@@ -251,8 +276,8 @@ def test_read_timeout_on_a_write_is_not_retried_and_says_outcome_unknown(
     assert slow.arrivals == 1 and sleeps == []
 
 
-def test_read_timeout_on_a_write_with_key_is_retried(httpserver: HTTPServer, make_client) -> None:
-    slow = SlowHandler(0.6, OPERATION)
+def test_read_timeout_on_a_write_with_key_is_retried(httpserver: HTTPServer, make_client, slow_handler) -> None:
+    slow = slow_handler(0.6, OPERATION)
     httpserver.expect_request(SUSPEND_PATH, method="POST").respond_with_handler(slow)
     with pytest.raises(ServiceTimeout):
         make_client(FleetClient, timeout=(1.0, 0.15)).suspend("ws_000001", idempotency_key="k-1")
