@@ -89,3 +89,11 @@ def is_supported(version: str, today: date) -> bool:
     if release is None:
         return False
     return release.end_of_support is None or today <= release.end_of_support
+
+
+def stats_interval(version: str) -> float:
+    """Seconds between statistics reports: hourly (`'12 * * * *'`, `server/cron/statistics.js`) up to 4.x,
+    daily (`` `12 ${hour} * * *` ``, `apps/meteor/server/cron/statistics.ts`) from 5.0 (assumed boundary:
+    the daily schedule is in every 5.x copy read, the switch release itself was not found)."""
+    parsed = parse_version(version)
+    return 86400.0 if parsed is None or parsed[0] >= 5 else 3600.0

@@ -1,8 +1,11 @@
 """Workspace cloud credentials: client secrets, OAuth access tokens, revocation and rotation.
 
-Known semantics (Rocket.Chat server source): a workspace trades `client_id`/`client_secret` for an
-access token; `oauth_invalid_client_credentials` makes it wipe its registration. Revoking access
-tokens is harmless (it fetches another); rotating the secret deregisters it.
+Known semantics (Rocket.Chat server source, `apps/meteor/server/lib/cloud/getWorkspaceAccessToken*.ts`):
+a workspace trades `client_id`/`client_secret` for an access token and caches it until it expires;
+`oauth_invalid_client_credentials` makes it wipe its registration. Revoking access tokens here
+invalidates the token the workspace holds, and it keeps sending it (every push refused with 401)
+until that token expires or the workspace syncs (`servers.py` plays that part); rotating the secret
+deregisters it.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ from portal_dev.sandbox.fleet_data import Workspace
 from portal_dev.sandbox.fleet_index import Fleet
 
 TOKEN_TTL = 3600  # assumed: seconds an access token lives (the real value is not public)
+HOLDS_CREDENTIALS = ("registered", "connection_disabled")  # the cloud still honours its client credentials
 DEFAULT_SCOPE = ("workspace:license:read workspace:client:write workspace:stats:write workspace:push:send "
                  "marketplace:read marketplace:download fedhub:register")
 
@@ -42,10 +46,20 @@ class CloudAuth:
 
     def client_secret(self, w: Workspace) -> str | None:
         """The workspace's current client secret (sandbox-only knowledge), None if it has none."""
-        if w.client_id is None:
-            return None
-        digest = hashlib.blake2b(f"{self.seed}:{w.index}:{w.secret_generation}".encode(), digest_size=20)
+        return None if w.client_id is None else self.secret_for(w, w.secret_generation)
+
+    def secret_for(self, w: Workspace, generation: int) -> str:
+        """The client secret of one generation (a server may still hold an older one)."""
+        digest = hashlib.blake2b(f"{self.seed}:{w.index}:{generation}".encode(), digest_size=20)
         return "sbx_cs_" + digest.hexdigest()
+
+    def adopt(self, w: Workspace, issued_at: float) -> str:
+        """The token value a workspace holds since `issued_at` (seeded before the sandbox started),
+        made checkable like one this sandbox issued."""
+        value = "sbx_at_" + hashlib.blake2b(f"{self.seed}:{w.index}:{issued_at}".encode(), digest_size=18).hexdigest()
+        if value not in self.tokens:
+            self.tokens[value] = AccessToken(w.index, self.epoch.get(w.index, 0), issued_at, DEFAULT_SCOPE)
+        return value
 
     def issue(self, client_id: str, client_secret: str, scope: str | None,
               now: float) -> tuple[str, AccessToken] | None:
@@ -55,7 +69,7 @@ class CloudAuth:
             return None
         w = self.fleet.workspaces[index]
         expected = self.client_secret(w)
-        if w.registration_state != "registered" or expected is None \
+        if w.registration_state not in HOLDS_CREDENTIALS or expected is None \
                 or not hmac.compare_digest(expected, client_secret):
             return None
         token = AccessToken(index, self.epoch.get(index, 0), now, scope or DEFAULT_SCOPE)
@@ -72,7 +86,7 @@ class CloudAuth:
         if token is None or token.epoch != self.epoch.get(token.ws, 0) or now - token.issued_at > TOKEN_TTL:
             return None
         w = self.fleet.workspaces[token.ws]
-        return w if w.registration_state == "registered" else None
+        return w if w.registration_state in HOLDS_CREDENTIALS else None
 
     def revoke(self, w: Workspace, now: float) -> int:
         """Invalidate every access token of `w`; returns how many were still live."""

@@ -7,17 +7,18 @@ development and tests; a real service has none of them.
 from __future__ import annotations
 
 import time
-from datetime import UTC, datetime
 
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from portal_dev.sandbox._common import iso
 from portal_dev.sandbox._releases import is_supported
 from portal_dev.sandbox.faults import Fault
 from portal_dev.sandbox.fleet_data import Workspace
 from portal_dev.sandbox.push_tokens import PLATFORMS
+from portal_dev.sandbox.servers import SCENARIOS
 from portal_dev.sandbox.state import SandboxState
 from portal_dev.sandbox.web import EXCEPTION_HANDLERS, ApiError, json_object, json_response, q_number
 
@@ -86,9 +87,50 @@ class Control:
             "device_tokens": {"valid": self._tokens(w, True), "invalid": self._tokens(w, False)},
         })
 
+    async def get_clock(self, request: Request) -> Response:
+        """GET /_sandbox/clock: the sandbox's simulated time."""
+        return json_response({"now": iso(self.state.now()), "offset_seconds": self.state.clock_offset})
+
+    async def advance_clock(self, request: Request) -> Response:
+        """POST /_sandbox/clock {"advance": seconds}: move simulated time on; every engaged server catches up."""
+        body = await json_object(request)
+        seconds = body.get("advance")
+        if isinstance(seconds, bool) or not isinstance(seconds, int | float) or not 0 <= seconds <= 366 * 86400:
+            raise ApiError(400, "advance: seconds to move the clock on, between 0 and 31622400")
+        now = self.state.advance_clock(float(seconds))
+        return json_response({"now": iso(now), "offset_seconds": self.state.clock_offset})
+
+    def _workspace(self, request: Request) -> Workspace:
+        w = self.state.fleet.get(request.path_params["key"])
+        if w is None:
+            raise ApiError(404, f"workspace {request.path_params['key']!r} not found")
+        return w
+
+    async def server(self, request: Request) -> Response:
+        """GET /_sandbox/servers/{key}: what the workspace's simulated server holds and did."""
+        w, now = self._workspace(request), self.state.now()
+        servers = self.state.servers
+        return json_response(servers.to_json(servers.engage(w, now), now))
+
+    async def scenario(self, request: Request) -> Response:
+        """POST /_sandbox/servers/{key}/scenario {"scenario": name, "seconds": n}: a situation an engineer meets."""
+        w, now = self._workspace(request), self.state.now()
+        body = await json_object(request)
+        name, seconds = body.get("scenario"), body.get("seconds", 0)
+        if not isinstance(name, str) or name not in SCENARIOS:
+            raise ApiError(400, f"scenario: one of {', '.join(SCENARIOS)}")
+        if isinstance(seconds, bool) or not isinstance(seconds, int | float) or seconds < 0:
+            raise ApiError(400, "seconds: a number, 0 or more")
+        servers = self.state.servers
+        return json_response(servers.to_json(servers.scenario(w, name, now, seconds=float(seconds)), now))
+
+    async def registration_token(self, request: Request) -> Response:
+        """POST /_sandbox/registration-tokens: a one-time `REG_TOKEN` for `POST /api/oauth/clients`."""
+        return json_response({"token": self.state.registrations.new_registration_token()})
+
     async def examples(self, request: Request) -> Response:
         """The first workspace of each interesting kind, so tests need not hunt for one."""
-        today = datetime.now(UTC).date()
+        today = self.state.today()
         market = self.state.market
         checks = {
             "registered": lambda w: w.registration_state == "registered" and not w.hosted and not w.suspended,
@@ -100,12 +142,16 @@ class Control:
             and is_supported(w.version, today),
             "unsupported_registered": lambda w: w.registration_state == "registered" and not w.suspended
             and not is_supported(w.version, today),
-            "stats_silent": lambda w: w.last_stats_at is not None and w.last_stats_at < time.time() - 48 * 3600,
+            "stats_silent": lambda w: w.last_stats_at is not None and w.last_stats_at < self.state.now() - 48 * 3600,
             "never_reported": lambda w: w.last_stats_at is None,
             "pushing": lambda w: w.push_volume > 0 and w.registration_state == "registered",
             "with_invalid_tokens": lambda w: w.push_invalid > 0 and w.registration_state == "registered"
             and not w.suspended,
             "with_apps": lambda w: bool(market.installs(w)),
+            "connection_disabled": lambda w: w.registration_state == "connection_disabled",
+            "old_style_id": lambda w: len(w.unique_id) == 17 and w.registration_state == "registered"
+            and not w.suspended,
+            "unique_id_changed": lambda w: bool(w.unique_id_history),
         }
         found: dict[str, str | None] = dict.fromkeys(checks)
         for w in self.state.fleet.workspaces:
@@ -135,6 +181,11 @@ def build_app(state: SandboxState) -> Starlette:
         Route("/requests", ctl.clear_requests, methods=["DELETE"]),
         Route("/workspaces/{key}/credentials", ctl.credentials, methods=["GET"]),
         Route("/examples", ctl.examples, methods=["GET"]),
+        Route("/clock", ctl.get_clock, methods=["GET"]),
+        Route("/clock", ctl.advance_clock, methods=["POST"]),
+        Route("/servers/{key}", ctl.server, methods=["GET"]),
+        Route("/servers/{key}/scenario", ctl.scenario, methods=["POST"]),
+        Route("/registration-tokens", ctl.registration_token, methods=["POST"]),
     ], exception_handlers=EXCEPTION_HANDLERS)
     app.state.sandbox = state
     return app

@@ -182,7 +182,7 @@ class ServiceMiddleware:
             await send(message)
 
         try:
-            self.state.tick(started_wall)
+            self.state.tick(self.state.now())
             fault = self.state.faults.get(self.service)
             if fault.latency_ms:
                 await asyncio.sleep(fault.latency_ms / 1000)

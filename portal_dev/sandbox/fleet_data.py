@@ -14,20 +14,34 @@ from functools import lru_cache
 
 from portal_dev.sandbox import _names
 from portal_dev.sandbox._common import iso, rng, uuid_from
-from portal_dev.sandbox._releases import load_releases, minor_of, parse_version, release_of
+from portal_dev.sandbox._releases import load_releases, minor_of, release_of, stats_interval
 
 DAY = 86400.0
 HOUR = 3600.0
 
-# assumed: the mix of deploy methods/platforms is ours; the values are the ones seen in IStats.
+# The values a server reports in `statistics.deploy` (`apps/meteor/app/statistics/server/lib/
+# statistics.ts`: `DEPLOY_METHOD || 'tar'`, `DEPLOY_PLATFORM || 'selfinstall'`) as the official
+# artefacts set them: the Docker image `DEPLOY_METHOD=docker` (`apps/meteor/.docker/Dockerfile`),
+# the Red Hat image `docker-redhat` (`Dockerfile.rhel`), Docker Hub's official image `docker-official`
+# (RocketChat/Docker.Official.Image `*/Dockerfile`), the snap `snap`, rocketchatctl
+# `DEPLOY_PLATFORM=rocketchatctl`, the Helm chart `DEPLOY_PLATFORM=helm-chart` on the Docker image.
+# assumed: the mix itself is ours.
 _METHOD_PLATFORMS: tuple[tuple[str, float, tuple[tuple[str, float], ...]], ...] = (
-    ("tar", 0.28, (("selfinstall", 0.8), ("rocketchatctl", 0.2))),
-    ("docker", 0.36, (("selfinstall", 0.75), ("docker-compose", 0.25))),
-    ("docker-official", 0.16, (("selfinstall", 0.9), ("aws-marketplace", 0.1))),
-    ("snap", 0.12, (("selfinstall", 1.0),)),
-    ("helm", 0.08, (("helm-chart", 1.0),)),
+    ("tar", 0.26, (("selfinstall", 0.8), ("rocketchatctl", 0.2))),
+    ("docker", 0.40, (("selfinstall", 0.8), ("helm-chart", 0.2))),
+    ("docker-official", 0.14, (("selfinstall", 1.0),)),
+    ("docker-redhat", 0.03, (("selfinstall", 1.0),)),
+    ("snap", 0.17, (("selfinstall", 1.0),)),
 )
-HOSTED_METHOD, HOSTED_PLATFORM = "docker", "rocket-cloud"  # assumed: what cloud-hosted reports
+# assumed: cloud-hosted workspaces run the Docker image under the cloud's Helm chart.
+HOSTED_METHOD, HOSTED_PLATFORM = "docker", "helm-chart"
+# `uniqueID` was `Random.id()` (Meteor: 17 characters of this alphabet) until the deployment
+# fingerprint arrived in 6.5.0, then `uuidv4()`; the setting survives upgrades, so installs made
+# before 6.5.0 shipped keep the old style (`apps/meteor/server/settings/misc.ts`).
+RANDOM_ID_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTWXYZabcdefghijkmnopqrstuvwxyz"
+UUID_IDS_SINCE = datetime(2023, 12, 1, tzinfo=UTC).timestamp()  # 6.5.0 (rocketchat-releases.csv)
+# Connection states a fleet record can be in (the cloud's view of a workspace).
+REGISTRATION_STATES = ("registered", "connection_disabled", "unregistered", "deregistered")
 REGIONS = ("us-east-1", "us-west-2", "eu-central-1", "eu-west-1", "ap-southeast-1", "sa-east-1")
 PLANS_SELF = (("community", 0.58), ("starter", 0.18), ("pro", 0.14), ("enterprise", 0.10))
 PLANS_HOSTED = (("starter", 0.4), ("pro", 0.4), ("enterprise", 0.2))
@@ -45,6 +59,7 @@ class Workspace:
         "apn_share",
         "client_id",
         "contact_email",
+        "contacts",
         "created_at",
         "deploy_method",
         "deploy_platform",
@@ -65,6 +80,7 @@ class Workspace:
         "push_volume",
         "region",
         "registration_state",
+        "seats",
         "secret_expires_at",
         "secret_generation",
         "site_url",
@@ -73,6 +89,7 @@ class Workspace:
         "total_users",
         "tz_hours",
         "unique_id",
+        "unique_id_history",
         "version",
     )
 
@@ -92,6 +109,8 @@ class Workspace:
             "region": self.region, "token_issued_at": iso(self.token_issued_at),
             "secret_expires_at": iso(self.secret_expires_at),
             "license_synced_at": iso(self.license_synced_at),
+            "seats": self.seats, "monthly_active_contacts": self.contacts,
+            "unique_id_history": [{"unique_id": u, "until": iso(t)} for u, t in self.unique_id_history],
         }
 
     @property
@@ -174,7 +193,7 @@ def _created_at(r: random.Random, version: str) -> float:
 def generate_workspace(seed: int, index: int, now: float, hosts_taken: set[str]) -> Workspace:
     """Workspace number `index` of the fleet `seed`; identity fields never depend on `now`."""
     r = rng(seed, "ws", index)
-    unique_id = uuid_from(r)
+    unique_id = uuid_from(r)  # replaced below by an old-style id for installs made before 6.5.0
     name = _names.organisation_name(r)
     hosted = r.random() < 0.05
     version = _pick(r, version_tables()["hosted" if hosted else "self"])
@@ -238,9 +257,23 @@ def generate_workspace(seed: int, index: int, now: float, hosts_taken: set[str])
     apn_share = 0.35 + r.random() * 0.35
     tz_hours = r.choice((-8, -6, -5, -4, -3, 0, 0, 1, 1, 2, 3, 5, 8, 9, 10))
     # Relative timestamps (offsets drawn here, after every identity draw).
+    # Drawn from their own streams so every draw above stays what it was before these fields existed.
+    extra = rng(seed, "ws-extra", index)
+    if created_at < UUID_IDS_SINCE:
+        unique_id = "".join(extra.choice(RANDOM_ID_ALPHABET) for _ in range(17))
+    contacts = int(active * extra.random() * 0.8) if extra.random() < 0.35 else 0  # omnichannel in use
+    if state == "registered" and not hosted and not suspended and extra.random() < 0.03:
+        state = "connection_disabled"  # an older server whose admin disconnected it (Register_Server off)
+        volume, invalid = 0, 0  # with Register_Server off it does not use the cloud gateway
+    history: tuple[tuple[str, float], ...] = ()
+    if state != "unregistered" and extra.random() < 0.01:
+        # The fingerprint flow ("new workspace", 6.5.0+) gave it a new uniqueID (crypto.randomUUID).
+        since = max(created_at, UUID_IDS_SINCE)
+        history = ((unique_id, since + (now - since) * extra.random()),)
+        unique_id = uuid_from(extra)
     o_sync, o_stats, o_token, o_secret, o_lic, o_dereg = (r.random() for _ in range(6))
     silent_roll, sync_roll = r.random(), r.random()
-    daily = (parse_version(version) or (0, 0, 0, None))[0] >= 6  # hourly reporting up to 5.x
+    daily = stats_interval(version) == DAY
     if silent_roll < 0.02:
         last_stats = None
     elif silent_roll < 0.10:
@@ -248,11 +281,13 @@ def generate_workspace(seed: int, index: int, now: float, hosts_taken: set[str])
     else:
         last_stats = now - o_stats * (24 * HOUR if daily else 1.2 * HOUR)
     last_sync = token_at = secret_exp = lic = dereg = None
-    if state == "registered":
+    if state in ("registered", "connection_disabled"):
         last_sync = now - (o_sync * 12 * HOUR if sync_roll > 0.05 else (2 + o_sync * 28) * DAY)
         token_at = now - o_token * 12 * HOUR
         secret_exp = now + (30 + o_secret * 670) * DAY
         lic = now - o_lic * (24 * HOUR if plan != "community" else 7 * DAY)
+        if state == "connection_disabled":  # it stopped syncing when its admin disconnected it
+            last_sync = lic = token_at = now - (3 + o_sync * 60) * DAY
     elif state == "deregistered":
         dereg = now - (0.5 + o_dereg * 89.5) * DAY
         last_sync = token_at = dereg - o_sync * DAY
@@ -268,7 +303,8 @@ def generate_workspace(seed: int, index: int, now: float, hosts_taken: set[str])
         client_id=client_id if state != "unregistered" else None, secret_generation=0,
         active_users=active, total_users=total_users, push_volume=volume, push_tokens=tokens,
         push_invalid=invalid, apn_share=apn_share, tz_hours=tz_hours, p422=p422, p401=p401,
-        p5xx=p5xx,
+        p5xx=p5xx, seats=active if state != "unregistered" else None,
+        contacts=contacts if state != "unregistered" else None, unique_id_history=history,
     )
 
 

@@ -17,7 +17,7 @@ import numpy as np
 
 from portal_dev.sandbox._common import iso
 from portal_dev.sandbox._releases import parse_version
-from portal_dev.sandbox.fleet_data import HOUR, Workspace
+from portal_dev.sandbox.fleet_data import HOUR, REGISTRATION_STATES, Workspace
 
 FILTERS = ("version", "minor", "deploy_method", "deploy_platform", "hosted", "registration_state",
            "stats_silent_hours", "created_month")
@@ -54,6 +54,9 @@ class _Column:
     def set(self, index: int, value: str) -> None:
         self.codes[index] = self._code(value)
 
+    def append(self, value: str) -> None:
+        self.codes = np.append(self.codes, np.int32(self._code(value)))
+
 
 class Fleet:
     """All workspaces plus the indexes and counters the fleet admin API reads."""
@@ -61,7 +64,9 @@ class Fleet:
     def __init__(self, workspaces: list[Workspace]) -> None:
         self.workspaces = workspaces
         self.by_id = {w.id: w.index for w in workspaces}
-        self.by_unique_id = {w.unique_id: w.index for w in workspaces}
+        self.by_unique_id = {w.unique_id: w.index for w in workspaces if w.unique_id}
+        # uniqueIds a workspace had before (fingerprint "new workspace", restores): found, and marked so
+        self.by_former_unique_id = {u: w.index for w in workspaces for u, _ in w.unique_id_history}
         ordered = sorted((w.name.lower(), w.index) for w in workspaces)
         self._name_keys = [k for k, _ in ordered]
         self._name_index = [i for _, i in ordered]
@@ -92,10 +97,18 @@ class Fleet:
         return len(self.workspaces)
 
     def get(self, key: str) -> Workspace | None:
-        """A workspace by `id` (case-insensitive) or `unique_id`."""
-        index = self.by_id.get(key.lower())
+        """A workspace by its cloud workspace `id` or its `unique_id` (current or former), exactly:
+        `uniqueID` is case-sensitive (old servers' `Random.id()` mixes cases)."""
+        index = self.by_id.get(key)
         if index is None:
-            index = self.by_unique_id.get(key.lower())
+            index = self.by_unique_id.get(key)
+        if index is None:
+            index = self.by_former_unique_id.get(key)
+        return None if index is None else self.workspaces[index]
+
+    def by_current_unique_id(self, unique_id: str) -> Workspace | None:
+        """The workspace whose uniqueId is this one now (what a statistics report names)."""
+        index = self.by_unique_id.get(unique_id)
         return None if index is None else self.workspaces[index]
 
     # -- search -------------------------------------------------------------------------------
@@ -112,8 +125,10 @@ class Fleet:
 
     def _match_q(self, q: str) -> np.ndarray:
         """Indexes matching `q`: exact id/unique_id first, then name prefixes, then substrings."""
-        ql = q.strip().lower().rstrip("/")
-        exact = [i for i in (self.by_id.get(ql), self.by_unique_id.get(ql)) if i is not None]
+        key = q.strip()
+        ql = key.lower().rstrip("/")
+        exact = [i for i in (self.by_id.get(key), self.by_unique_id.get(key), self.by_former_unique_id.get(key))
+                 if i is not None]
         lo = bisect.bisect_left(self._name_keys, ql)
         hi = bisect.bisect_left(self._name_keys, ql + "\uffff")
         first = list(dict.fromkeys([*exact, *self._name_index[lo:hi]]))  # ordered, deduplicated
@@ -182,8 +197,7 @@ class Fleet:
             "by_deploy_platform": dict(self.by_platform.most_common()),
             "hosted": self.hosted,
             "self_managed": len(self.workspaces) - self.hosted,
-            "by_registration_state": {s: self.by_state.get(s, 0)
-                                      for s in ("registered", "unregistered", "deregistered")},
+            "by_registration_state": {s: self.by_state.get(s, 0) for s in REGISTRATION_STATES},
             "suspended": self.suspended,
             "stats_silent_48h": self.silent_count(now),
             "created_by_month": dict(sorted(self.created_by_month.items())),
@@ -198,6 +212,46 @@ class Fleet:
         w.registration_state = state
         self.columns["registration_state"].set(w.index, state)
         self.generation += 1
+
+    def set_unique_id(self, w: Workspace, unique_id: str, at: float) -> None:
+        """The workspace reported a different uniqueId: the old one goes to its history."""
+        if unique_id == w.unique_id or not unique_id:
+            return
+        if w.unique_id:
+            self.by_unique_id.pop(w.unique_id, None)
+            self.by_former_unique_id[w.unique_id] = w.index
+            w.unique_id_history = (*w.unique_id_history, (w.unique_id, at))
+        w.unique_id = unique_id
+        self.by_unique_id[unique_id] = w.index
+        self.by_former_unique_id.pop(unique_id, None)
+        self.generation += 1
+
+    def add(self, w: Workspace) -> Workspace:
+        """A workspace that registered while the sandbox runs (its `index` is the next one)."""
+        assert w.index == len(self.workspaces)
+        self.workspaces.append(w)
+        self.by_id[w.id] = w.index
+        if w.unique_id:
+            self.by_unique_id[w.unique_id] = w.index
+        bisect.insort(self._name_keys, w.name.lower())
+        self._name_index.insert(self._name_keys.index(w.name.lower()), w.index)
+        part = f"{w.name}\n{w.site_url}\n{w.contact_email}".lower()
+        self._starts = np.append(self._starts, len(self._text) + 1)
+        self._parts.append(part)
+        self._text += "\x00" + part
+        self.last_stats = np.append(self.last_stats, math.nan if w.last_stats_at is None else w.last_stats_at)
+        for name in ("version", "deploy_method", "deploy_platform", "registration_state"):
+            self.columns[name].append(str(getattr(w, name)))
+        self.columns["minor"].append(w.minor)
+        self.columns["created_month"].append(_month(w.created_at))
+        self.hosted_mask = np.append(self.hosted_mask, w.hosted)
+        self.by_minor[w.minor] += 1
+        self.by_method[w.deploy_method] += 1
+        self.by_platform[w.deploy_platform] += 1
+        self.by_state[w.registration_state] += 1
+        self.created_by_month[_month(w.created_at)] += 1
+        self.generation += 1
+        return w
 
     def set_suspended(self, w: Workspace, suspended: bool) -> None:
         """Suspend or unsuspend."""

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import time
-
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response
@@ -52,12 +50,12 @@ class HostingService:
     async def events(self, request: Request) -> Response:
         """GET /hosting/admin/v1/instances/{key}/events."""
         inst = self.instance(request.path_params["key"])
-        return page(request, self.hosting.events(inst.ws, time.time()), lambda e: e, default_limit=20)
+        return page(request, self.hosting.events(inst.ws, self.state.now()), lambda e: e, default_limit=20)
 
     @admin
     async def summary(self, request: Request) -> Response:
         """GET /hosting/admin/v1/summary."""
-        return json_response(self.hosting.summary(time.time()))
+        return json_response(self.hosting.summary(self.state.now()))
 
     @admin
     async def list_operations(self, request: Request) -> Response:
@@ -65,7 +63,7 @@ class HostingService:
         state = q_str(request, "state", ("pending", "running", "succeeded", "failed"))
         key = q_str(request, "workspace_id")
         ws = self.instance(key).ws if key else None
-        now = time.time()
+        now = self.state.now()
         ops = [op for op in self.hosting.order if ws is None or op.ws == ws]
         if state is None:  # render only the page asked for
             return page(request, ops, lambda op: self.hosting.op_json(op, now))
@@ -78,10 +76,10 @@ class HostingService:
         op = self.hosting.operations.get(request.path_params["op_id"])
         if op is None:
             raise ApiError(404, f"operation {request.path_params['op_id']!r} not found")
-        return json_response(self.hosting.op_json(op, time.time()))
+        return json_response(self.hosting.op_json(op, self.state.now()))
 
     def _start(self, inst: Instance, kind: str, version: str | None = None) -> Response:
-        now = time.time()
+        now = self.state.now()
         busy = self.hosting.busy(inst.ws, now)
         if busy is not None:
             raise ApiError(409, f"operation {busy.id} ({busy.kind}) is still in progress on this instance")
@@ -113,7 +111,7 @@ class HostingService:
         if not isinstance(version, str) or not version:
             raise ApiError(400, "version: required")
         try:
-            self.hosting.check_upgrade(inst.ws, version, time.time())
+            self.hosting.check_upgrade(inst.ws, version, self.state.now())
         except UpgradeRefused as exc:
             raise ApiError(422, str(exc)) from None
         return self._start(inst, "upgrade", version)

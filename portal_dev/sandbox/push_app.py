@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 from starlette.applications import Starlette
@@ -14,7 +13,7 @@ from portal_dev.sandbox._common import iso, parse_iso
 from portal_dev.sandbox.faults import service_app
 from portal_dev.sandbox.fleet_data import HOUR, Workspace
 from portal_dev.sandbox.push_data import OUTCOMES, LiveDelivery
-from portal_dev.sandbox.push_ops import PushGateway, payload_problem
+from portal_dev.sandbox.push_ops import payload_problem
 from portal_dev.sandbox.push_tokens import PLATFORMS, mask_token
 from portal_dev.sandbox.state import SandboxState
 from portal_dev.sandbox.web import (
@@ -43,7 +42,7 @@ class PushService:
     def __init__(self, state: SandboxState) -> None:
         self.state = state
         self.log = state.push
-        self.gateway = PushGateway(state.push)
+        self.gateway = state.gateway
 
     def workspace(self, key: str | None) -> Workspace | None:
         """The workspace named in the path, or 404."""
@@ -64,7 +63,7 @@ class PushService:
         if request.path_params["platform"] not in PLATFORMS:
             raise ApiError(404, "no such endpoint")
         platform = PLATFORMS.index(request.path_params["platform"])
-        now = time.time()
+        now = self.state.now()
         try:
             body: dict[str, Any] | None = await json_object(request)
         except ApiError:
@@ -133,7 +132,7 @@ class PushService:
     @admin
     async def counts(self, request: Request) -> Response:
         """GET /push/admin/v1/counts."""
-        now = time.time()
+        now = self.state.now()
         since, until = window(request, now)
         name, size = self._bucket(request, since, until)
         w = self.workspace(q_str(request, "workspace_id"))
@@ -163,14 +162,14 @@ class PushService:
     @admin
     async def invalid_token_trend(self, request: Request) -> Response:
         """GET /push/admin/v1/invalid-tokens/trend."""
-        since, until = window(request, time.time(), default_hours=7 * 24)
+        since, until = window(request, self.state.now(), default_hours=7 * 24)
         _, size = self._bucket(request, since, until)
         return json_response({"items": self.log.flag_trend(since, until, size)})
 
     @admin
     async def top_failing(self, request: Request) -> Response:
         """GET /push/admin/v1/top-failing."""
-        since, until = window(request, time.time())
+        since, until = window(request, self.state.now())
         limit = int(q_number(request, "limit", low=1, high=500, default=10) or 10)
         return json_response({"items": self.log.top_failing(since, until, limit)})
 
@@ -182,12 +181,12 @@ class PushService:
         found = self.log.find(request.path_params["delivery_id"])
         if found is None:
             raise ApiError(404, f"delivery {request.path_params['delivery_id']!r} not found")
-        return json_response(self.render(self.gateway.resend(found, time.time())))
+        return json_response(self.render(self.gateway.resend(found, self.state.now())))
 
     async def _failed(self, request: Request, body: dict[str, Any] | None) -> list[int | LiveDelivery]:
         w = self.workspace(request.path_params["key"])
         assert w is not None
-        now = time.time()
+        now = self.state.now()
         if body is None:
             since, until = window(request, now)
         else:
@@ -206,7 +205,7 @@ class PushService:
         targets = await self._failed(request, None)
         w = self.workspace(request.path_params["key"])
         assert w is not None
-        since, until = window(request, time.time())
+        since, until = window(request, self.state.now())
         return json_response({"failed": len(targets), "devices": self.gateway.devices(targets),
                               "not_resendable": self.gateway.not_resendable(w, since, until)})
 
@@ -215,7 +214,7 @@ class PushService:
     async def resend_failed(self, request: Request) -> Response:
         """POST /push/admin/v1/workspaces/{key}/resend-failed."""
         targets = await self._failed(request, await json_object(request, required=False))
-        now = time.time()
+        now = self.state.now()
         created = [self.gateway.resend(t, now) for t in targets]
         return json_response({"resent": len(created), "devices": self.gateway.devices(targets),
                               "delivery_ids": [d.id for d in created]})
@@ -230,7 +229,7 @@ class PushService:
         problem = payload_problem({"uniqueId": w.unique_id, "title": body.get("title"), "text": body.get("text")})
         if problem:
             raise ApiError(422, problem)
-        delivery = self.gateway.test_push(w, time.time())
+        delivery = self.gateway.test_push(w, self.state.now())
         if delivery is None:
             raise ApiError(409, f"the gateway knows no device of workspace {w.id}")
         return json_response(self.render(delivery))
@@ -241,7 +240,7 @@ class PushService:
         """POST /push/admin/v1/workspaces/{key}/purge-invalid-tokens."""
         w = self.workspace(request.path_params["key"])
         assert w is not None
-        return json_response({"purged": self.gateway.purge(w, time.time())})
+        return json_response({"purged": self.gateway.purge(w, self.state.now())})
 
 
 def build_app(state: SandboxState) -> Starlette:

@@ -86,6 +86,14 @@ class PushLog:
         # Flags raised while running: (ws, token string, platform, flagged_at).
         self.live_flags: list[tuple[int, str, int, float]] = []
 
+    def grow(self, w: Workspace) -> None:
+        """Room for a workspace that registered while the sandbox runs (no history)."""
+        self.valid_tokens = np.append(self.valid_tokens, w.push_tokens - w.push_invalid)
+        self.apn_share = np.append(self.apn_share, w.apn_share)
+        self._deregistered_at = np.append(self._deregistered_at, math.inf)
+        self.purged_at = np.append(self.purged_at, -math.inf)
+        self.offsets = np.append(self.offsets, self.offsets[-1])
+
     # -- generation --------------------------------------------------------------------------
     def _generate(self, workspaces: Sequence[Workspace], seed: int, now: float) -> None:
         n = len(workspaces)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import time
 
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -42,7 +41,7 @@ class StatsService:
         if not isinstance(doc.get("uniqueId"), str) or not doc["uniqueId"]:
             raise ApiError(400, "uniqueId: required")
         # The bearer token is optional (unregistered workspaces report too), so it is not checked.
-        token = self.collector.receive(doc, time.time())
+        token = self.collector.receive(doc, self.state.now())
         return JSONResponse({"statsToken": token})
 
     def _resolve(self, key: str) -> str:
@@ -76,7 +75,7 @@ class StatsService:
     @admin
     async def freshness(self, request: Request) -> Response:
         """GET /stats/admin/v1/freshness."""
-        return json_response(self.collector.freshness(time.time()))
+        return json_response(self.collector.freshness(self.state.now()))
 
     @admin
     async def unregistered(self, request: Request) -> Response:

@@ -1,7 +1,7 @@
 """The statistics collector's store: seeded reports (built on demand), posted ones, stats-only reporters.
 
-A fleet workspace's seeded reports run back from its `last_stats_at` every day (6.x and later) or
-every hour (up to 5.x) for `RETENTION_DAYS`; documents are rebuilt from the seed when read.
+A fleet workspace's seeded reports run back from its `last_stats_at` every day (5.x and later) or
+every hour (up to 4.x) for `RETENTION_DAYS`; documents are rebuilt from the seed when read.
 Reports posted while the sandbox runs are kept verbatim (the last `KEEP_POSTED` per workspace).
 """
 
@@ -18,8 +18,8 @@ from dataclasses import dataclass
 
 from portal_dev.sandbox import _names
 from portal_dev.sandbox._common import iso, rng, uuid_from
-from portal_dev.sandbox._releases import parse_version
-from portal_dev.sandbox.fleet_data import DAY, HOUR, Workspace, version_tables
+from portal_dev.sandbox._releases import stats_interval
+from portal_dev.sandbox.fleet_data import DAY, RANDOM_ID_ALPHABET, UUID_IDS_SINCE, Workspace, version_tables
 from portal_dev.sandbox.fleet_index import Fleet
 from portal_dev.sandbox.stats_docs import Reporter, build_document, history_point, history_point_of
 
@@ -44,10 +44,7 @@ class StatsOnlyReporter:
     seeded: bool = True
 
 
-def interval_of(version: str) -> float:
-    """Reporting period: hourly up to 5.x, daily since 6.x (known)."""
-    parsed = parse_version(version)
-    return DAY if parsed and parsed[0] >= 6 else HOUR
+interval_of = stats_interval
 
 
 class StatsCollector:
@@ -76,17 +73,23 @@ class StatsCollector:
         active = int(r.lognormvariate(math.log(12), 1.2)) + 1
         silent = r.random() < 0.15
         last = now - (r.uniform(2.1, 40) * DAY if silent else r.uniform(0, 1) * interval_of(version))
+        unique_id = uuid_from(r)
+        site_url = f"https://{r.choice(_names.HOST_PATTERNS).format(slug)}"
+        installed = now - r.uniform(60, 2500) * DAY
+        if installed < UUID_IDS_SINCE:  # installed before 6.5.0: Meteor's Random.id()
+            extra = rng(self.seed, "reporter-id", k)
+            unique_id = "".join(extra.choice(RANDOM_ID_ALPHABET) for _ in range(17))
         return StatsOnlyReporter(
-            unique_id=uuid_from(r), site_url=f"https://{r.choice(_names.HOST_PATTERNS).format(slug)}",
-            version=version, installed_at=now - r.uniform(60, 2500) * DAY, last_received_at=last,
+            unique_id=unique_id, site_url=site_url,
+            version=version, installed_at=installed, last_received_at=last,
             active_users=active, total_users=int(active * r.uniform(1.1, 2.5)),
-            deploy_method=r.choice(("tar", "docker", "snap")))
+            deploy_method=r.choice(("tar", "docker", "docker-official", "snap")))
 
     # -- reporters ---------------------------------------------------------------------------
     def reporter(self, unique_id: str) -> Reporter | None:
         """What a document needs about the workspace with this uniqueId."""
-        w = self.fleet.get(unique_id)
-        if w is not None and w.unique_id == unique_id.lower():
+        w = self.fleet.by_current_unique_id(unique_id)
+        if w is not None:
             return Reporter(w.unique_id, w.version, w.site_url, w.created_at, w.deploy_method,
                             w.deploy_platform, w.active_users, w.total_users, w.plan == "enterprise",
                             self.app_counts(w))
@@ -109,8 +112,8 @@ class StatsCollector:
         return last, build_document(rep, last, self.seed)
 
     def _initial_last(self, unique_id: str) -> float | None:
-        w = self.fleet.get(unique_id)
-        if w is not None and w.unique_id == unique_id.lower():
+        w = self.fleet.by_current_unique_id(unique_id)
+        if w is not None:
             return w.last_stats_at
         rep = self.reporter_by_uid.get(unique_id)
         return rep.last_received_at if rep else None
@@ -148,9 +151,10 @@ class StatsCollector:
 
     def unregistered(self, q: str | None) -> list[StatsOnlyReporter]:
         """Stats-only reporters, most recent first, optionally filtered by uniqueId/site URL/version."""
-        ql = (q or "").strip().lower()
+        exact = (q or "").strip()
+        ql = exact.lower()
         items = [r for r in self.reporters if not ql or ql in r.site_url.lower()
-                 or r.unique_id.startswith(ql) or r.version == ql]
+                 or r.unique_id.startswith(exact) or r.version == ql]
         return sorted(items, key=lambda r: (-(r.last_received_at or 0), r.unique_id))
 
     # -- writes ----------------------------------------------------------------------------------
@@ -161,8 +165,8 @@ class StatsCollector:
         posted = self.posted.setdefault(unique_id, [])
         posted.append((now, doc))
         del posted[:-KEEP_POSTED]
-        w = self.fleet.get(unique_id)
-        if w is not None and w.unique_id == unique_id.lower():
+        w = self.fleet.by_current_unique_id(unique_id)
+        if w is not None:
             self.fleet.set_last_stats(w, now)
         else:
             rep = self.reporter_by_uid.get(unique_id)
@@ -176,6 +180,14 @@ class StatsCollector:
             rep.version = str(version)
             rep.site_url = str(host) or rep.site_url
         return self.stats_token(unique_id, now)
+
+    def report_from_server(self, w: Workspace, at: float) -> None:
+        """A simulated server's statistics cron: a document of its version, posted now."""
+        rep = self.reporter(w.unique_id)
+        if rep is not None:
+            doc = build_document(rep, at, self.seed)
+            doc["host"] = w.site_url
+            self.receive(doc, at)
 
     def stats_token(self, unique_id: str, now: float) -> str:
         """An HS256 JWT (signed with a sandbox key) like the one the real collector returns."""

@@ -9,10 +9,10 @@ import numpy as np
 import pytest
 
 from portal_dev.sandbox._releases import is_supported, minor_of, parse_version
-from portal_dev.sandbox.fleet_data import DAY, generate_fleet
+from portal_dev.sandbox.fleet_data import DAY, UUID_IDS_SINCE, generate_fleet
 from portal_dev.sandbox.market_data import Marketplace
 from portal_dev.sandbox.push_data import STATUS_INDEX, PushLog
-from portal_dev.sandbox.stats_docs import Reporter, build_document, era_of
+from portal_dev.sandbox.stats_docs import Reporter, build_document, era_of, shapes
 
 NOW = 1_795_000_000.0  # a fixed "now" so runs compare equal
 
@@ -63,7 +63,20 @@ def test_fleet_mix_is_realistic(fleet) -> None:
     hosted = sum(w.hosted for w in fleet) / n
     assert 0.03 < hosted < 0.07
     states = Counter(w.registration_state for w in fleet)
-    assert set(states) == {"registered", "unregistered", "deregistered"}
+    assert set(states) == {"registered", "connection_disabled", "unregistered", "deregistered"}
+    assert states["connection_disabled"] < states["registered"] * 0.05
+    # uniqueID: Random.id() (17 characters, mixed case) for installs made before 6.5.0, UUID v4 after
+    old_style = [w for w in fleet if re.fullmatch(r"[23456789A-HJ-NP-Z" "a-km-z]{17}", w.unique_id)]
+    uuids = [w for w in fleet if re.fullmatch(r"[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}",
+                                               w.unique_id)]
+    assert len(old_style) + len(uuids) == n and old_style and uuids
+    assert all(w.created_at < UUID_IDS_SINCE for w in old_style)
+    assert all(w.created_at >= UUID_IDS_SINCE or w.unique_id_history for w in uuids)
+    assert {"docker-redhat"} <= {w.deploy_method for w in fleet}
+    assert not {"helm", "docker-compose", "aws-marketplace", "rocket-cloud"} & \
+        ({w.deploy_method for w in fleet} | {w.deploy_platform for w in fleet})
+    assert all(w.seats is None and w.contacts is None for w in fleet if w.registration_state == "unregistered")
+    assert all(isinstance(w.seats, int) for w in fleet if w.registration_state == "registered")
     silent = sum(w.last_stats_at is None or w.last_stats_at < NOW - 2 * DAY for w in fleet) / n
     assert 0.07 < silent < 0.13
     assert {"tar", "docker", "docker-official", "snap"} <= {w.deploy_method for w in fleet}
@@ -96,18 +109,32 @@ def _rep(version: str) -> Reporter:
 
 
 def test_statistics_document_shapes_follow_the_version() -> None:
-    old, v3, v6, v8 = (build_document(_rep(v), NOW, 1) for v in ("0.65.2", "3.18.7", "6.13.1", "8.6.1"))
-    assert "totlalLivechat" in old and "totalLivechat" not in old
+    old, v3, v5, v63, v65, v6, v8 = (build_document(_rep(v), NOW, 1)
+                                     for v in ("0.65.2", "3.18.7", "5.4.9", "6.3.4", "6.5.1", "6.13.1", "8.6.1"))
+    assert "totalLivechat" in old and "mongoVersion" not in old and "apps" not in old
     assert re.match(r"^\d{4}-\d\d-\d\dT", str(old["lastLogin"]))
     assert 25 <= len(old) <= 40 and len(v8) >= 140
-    assert "totalE2EMessages" in v3 and "tabInvites" in v3 and "homeTitle" in v3 and "push" not in v3
-    assert "totalEncryptedMessages" in v6 and "totalLinkInvitation" in v6 and "homeTitleChanged" in v6
-    assert "homeTitle" not in v6 and "totalE2EMessages" not in v6 and "tabInvites" not in v6
-    assert isinstance(v6["push"], int) and 0 <= v6["push"] <= 7
+    # customCSS / customScript / homeTitle values were never in a release; 5.0 sends *Changed booleans
+    for doc in (old, v3, v5, v6, v8):
+        assert not {"customCSS", "customScript", "homeTitle", "homeBody", "totalE2EMessages"} & set(doc)
+    assert "pushQueue" in v3 and "push" not in v3 and "enterprise" in v3
+    assert "homeTitleChanged" in v5 and "totalEncryptedMessages" in v5 and "push" not in v5
+    assert "push" not in v63 and "deploymentFingerprintHash" not in v63  # 6.3 has neither (typings 6.3.0)
+    assert isinstance(v65["push"], int) and "deploymentFingerprintVerified" in v65 and "pushSecured" not in v65
+    assert isinstance(v6["pushSecured"], bool) and isinstance(v6["push"], int) and 0 <= v6["push"] <= 7
+    assert "enabled" not in v6["apps"] and "enabled" in v3["apps"]  # type: ignore[operator]
     assert "totalOTR" in v6 and "totalOTR" not in v8 and "totalOTRRooms" not in v8
     assert re.match(r"^[A-Z][a-z]{2} [A-Z][a-z]{2} \d\d \d{4} \d\d:\d\d:\d\d GMT\+0000 \(Coordinated Universal Time\)$",
                     str(v8["lastLogin"]))
     assert v8["version"] == "8.6.1" and v8["uniqueId"] == "uid-1"
+    assert v8["deploy"] == {"method": "docker", "platform": "selfinstall"}
+
+
+def test_every_shape_names_its_source_and_keeps_its_keys() -> None:
+    for version, name, shape in shapes():
+        assert "_source" in shape and len(str(shape["_source"])) > 40, name
+        doc = build_document(_rep(".".join(map(str, version))), NOW, 2)
+        assert set(doc) == set(shape) - {"_source"}, name
 
 
 def test_statistics_documents_are_deterministic_and_sometimes_odd() -> None:
@@ -115,7 +142,7 @@ def test_statistics_documents_are_deterministic_and_sometimes_odd() -> None:
     docs = [build_document(_rep("8.2.1"), NOW + h * 3600, 4) for h in range(200)]
     assert any(d["apps"]["totalInstalled"] is False for d in docs)  # type: ignore[index]
     assert any(v is None for d in docs for v in d.values())
-    assert era_of("8.7.0-develop") == 8 and era_of("0.74.3") == 0
+    assert era_of("8.7.0-develop") == 8 and era_of("0.74.3") == 0 and era_of("7.10.2") == 7
 
 
 def test_marketplace_counts_match_installs(fleet) -> None:

@@ -178,7 +178,7 @@ def test_collector_refuses_bodies_without_a_unique_id(own: Api, body: bytes) -> 
 
 
 def test_catalogue_and_categories(own: Api) -> None:
-    apps = own.ok("/marketplace/v1/apps", auth=False)
+    apps = own.ok("/marketplace/v1/apps", auth=False, headers={"X-Apps-Engine-Version": "1.54.0"})
     assert len(apps) > 20
     assert {"appId", "latest", "isEnterpriseOnly", "purchaseType"} <= set(apps[0])
     assert {a["purchaseType"] for a in apps} == {"", "buy", "subscription"}
@@ -186,13 +186,17 @@ def test_catalogue_and_categories(own: Api) -> None:
     assert {"id", "title"} <= set(categories[0])
 
 
-def test_workspace_apps_426_for_unsupported_versions(own: Api, picks) -> None:
+def test_workspace_apps_200_even_for_unsupported_versions(own: Api, picks) -> None:
+    """The daily licence poll (cron.ts) ignores the status: no 426 here, the catalogue has it."""
     unsupported = picks["unsupported_registered"]
     token = own.access_token(unsupported)
     response = own.get(f"/marketplace/v1/workspaces/{unsupported}/apps", auth=False, params={"seats": 10},
                        headers={"Authorization": f"Bearer {token}"})
-    assert response.status_code == 426
-    assert response.json() == {"errorMsg": "unsupported version"}
+    assert response.status_code == 200 and isinstance(response.json(), list)
+    catalogue = own.get("/marketplace/v1/apps", auth=False,
+                        headers={"Authorization": f"Bearer {token}", "X-Apps-Engine-Version": "1.54.0"})
+    assert catalogue.status_code == 426
+    assert catalogue.json() == {"errorMsg": "unsupported version"}
 
     supported = picks["supported_registered"]
     token = own.access_token(supported)
@@ -204,7 +208,7 @@ def test_workspace_apps_426_for_unsupported_versions(own: Api, picks) -> None:
 def test_install_notice_is_recorded(own: Api, picks) -> None:
     wid = picks["supported_registered"]
     token = own.access_token(wid)
-    app = own.ok("/marketplace/v1/apps", auth=False)[1]
+    app = own.ok("/marketplace/v1/apps", auth=False, headers={"X-Apps-Engine-Version": "1.54.0"})[1]
     response = own.post(f"/marketplace/v1/apps/{app['appId']}/install", auth=False,
                         headers={"Authorization": f"Bearer {token}"},
                         json={"action": "install", "appName": app["latest"]["name"], "appVersion": "9.9.9",

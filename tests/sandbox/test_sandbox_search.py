@@ -94,10 +94,40 @@ def search(api: Api, q: str, **params: Any) -> dict[str, Any]:
 
 
 def test_search_by_exact_id_and_unique_id(api: Api, target) -> None:
-    for q in (target["id"], target["id"].upper(), target["unique_id"]):
+    for q in (target["id"], target["unique_id"]):
         found = search(api, q)
         assert found["items"][0]["id"] == target["id"], q
     assert api.ok(f"/fleet/admin/v1/workspaces/{target['unique_id']}")["id"] == target["id"]
+
+
+def test_old_style_unique_ids_are_found_exactly_and_case_sensitively(api: Api) -> None:
+    """Servers installed before 6.5.0 carry Meteor's `Random.id()`: 17 characters, mixed case."""
+    wid = api.examples()["workspace_ids"]["old_style_id"]
+    ws = api.ok(f"/fleet/admin/v1/workspaces/{wid}")
+    uid = ws["unique_id"]
+    assert len(uid) == 17 and uid != uid.lower() and uid != uid.upper()
+    assert search(api, uid)["items"][0]["id"] == wid
+    assert api.ok(f"/fleet/admin/v1/workspaces/{uid}")["id"] == wid
+    for other_case in (uid.lower(), uid.swapcase()):
+        assert api.get(f"/fleet/admin/v1/workspaces/{other_case}").status_code == 404
+        assert all(item["id"] != wid for item in search(api, other_case)["items"])
+
+
+def test_a_former_unique_id_still_finds_its_workspace(api: Api) -> None:
+    wid = api.examples()["workspace_ids"]["unique_id_changed"]
+    ws = api.ok(f"/fleet/admin/v1/workspaces/{wid}")
+    former = ws["unique_id_history"][0]["unique_id"]
+    assert former != ws["unique_id"]
+    assert api.ok(f"/fleet/admin/v1/workspaces/{former}")["id"] == wid
+    assert search(api, former)["items"][0]["id"] == wid
+
+
+def test_connection_disabled_is_a_filterable_state(api: Api) -> None:
+    found = api.ok("/fleet/admin/v1/workspaces", params={"registration_state": "connection_disabled", "limit": 50})
+    assert found["total"] > 0
+    assert {item["registration_state"] for item in found["items"]} == {"connection_disabled"}
+    summary = api.ok("/fleet/admin/v1/summary")["by_registration_state"]
+    assert summary["connection_disabled"] == found["total"]
 
 
 def test_search_by_name_prefix_ranks_prefixes_first(api: Api, target) -> None:
