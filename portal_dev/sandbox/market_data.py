@@ -60,6 +60,8 @@ class App:
     purchase_type: str
     enterprise_only: bool
     required_api_version: str
+    published_at: float = 0.0  # when the app was first listed (catalogue `createdAt`)
+    released_at: float = 0.0  # when its current version was published (`modifiedAt`)
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,16 +76,22 @@ class Install:
     error: str | None
 
 
+_CATALOGUE_EPOCH = 1_546_300_800.0  # 2019-01-01T00:00:00Z: the sandbox catalogue's dates start here
+
+
 def build_catalogue(seed: int) -> tuple[App, ...]:
-    """The catalogue; app ids depend on the seed only."""
+    """The catalogue; app ids depend on the seed only (dates too, from a stream of their own)."""
     r = rng(seed, "catalogue")
+    dates = rng(seed, "catalogue", "dates")
     apps = []
     for i, (name, cats, purchase, enterprise) in enumerate(_CATALOGUE):
+        published = _CATALOGUE_EPOCH + dates.uniform(0, 1200) * DAY
         apps.append(App(
             index=i, app_id=uuid_from(r), name=name, slug=name.lower().replace(" ", "-"),
             version=f"{r.randint(0, 4)}.{r.randint(0, 12)}.{r.randint(0, 9)}",
             categories=tuple(CATEGORIES[c] for c in cats), purchase_type=purchase,
             enterprise_only=enterprise, required_api_version=f"^1.{r.randint(20, 45)}.0",
+            published_at=published, released_at=published + dates.uniform(30, 900) * DAY,
         ))
     return tuple(apps)
 
@@ -173,6 +181,10 @@ class Marketplace:
         self._count(w.index, self.installs(w), -1)
         self.changed[w.index] = installs
         self._count(w.index, installs, +1)
+
+    def install_of(self, w: Workspace, app: int) -> Install | None:
+        """The workspace's install of one catalogue app (by index), if it has it."""
+        return next((i for i in self.installs(w) if i.app == app), None)
 
     def app_counts(self, w: Workspace) -> tuple[int, int, int]:
         """(installed, active, failed): what the workspace's statistics report under `apps`."""
