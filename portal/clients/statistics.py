@@ -9,7 +9,11 @@ Choices worth knowing:
 - app counts sent as `false` (apps framework off or not answering) become None, i.e. unknown,
   not 0: zero installed apps and "could not count" are different facts.
 - `deploy.method` / `deploy.platform` default to `tar` / `selfinstall`, as the server does.
-- the `push` bitmask exists from 6.x on; before that the three push flags are None.
+- the `push` bitmask exists from 6.5.0 on (6.3.0 has none); before that the three push flags are None.
+  Bit 2 is the `Push_enable_gateway` *setting*: the gateway is really used only when `Register_Server`
+  and the cloud privacy-terms agreement are on too (server/configuration/pushNotification.ts).
+- 4.x development builds sent `customCSS` / `customScript` as line counts and `homeTitle` / `homeBody`
+  as text; 5.0 replaced them with `*Changed` booleans. A bool is never read as a count.
 """
 
 from __future__ import annotations
@@ -26,10 +30,12 @@ from pydantic import BaseModel, ConfigDict, Field
 DEFAULT_DEPLOY_METHOD = "tar"
 DEFAULT_DEPLOY_PLATFORM = "selfinstall"
 
-# `push` bitmask bits (known, from the server's statistics code).
-PUSH_ENABLED = 1
-PUSH_VIA_GATEWAY = 2
-PUSH_CUSTOM_GATEWAY = 4
+# `push` bitmask bits (apps/meteor/app/statistics/server/lib/statistics.ts, 6.5.0+).
+PUSH_ENABLED = 1  # the `Push_enable` setting
+PUSH_VIA_GATEWAY = 2  # the `Push_enable_gateway` setting, not proof that the gateway is used
+PUSH_CUSTOM_GATEWAY = 4  # `Push_gateway` differs from its default
+# First line of `Layout_Home_Body`'s default before 6.x; 4.x builds sent only the first line (emptied = changed).
+_DEFAULT_HOME_BODY_LINE = "<p>Welcome to Rocket.Chat!</p>"
 
 _VERSION = re.compile(r"^\s*v?(\d+)\.(\d+)(?:\.(\d+))?(?:-([0-9A-Za-z.\-]+))?(?:\+[0-9A-Za-z.\-]+)?\s*$")
 # JS `Date.prototype.toString()`: "Mon Aug 03 2026 12:00:00 GMT+0000 (Coordinated Universal Time)".
@@ -82,6 +88,9 @@ class Statistics(BaseModel):
     version: ServerVersion | None = None
     deploy_method: str = DEFAULT_DEPLOY_METHOD
     deploy_platform: str = DEFAULT_DEPLOY_PLATFORM
+    register_server: bool | None = None
+    deployment_fingerprint_verified: bool | None = None
+    deployment_fingerprint_hash: str | None = None
 
     total_users: int | None = None
     active_users: int | None = None
@@ -116,6 +125,7 @@ class Statistics(BaseModel):
     enterprise_tags: list[str] | None = None
 
     home_title_changed: bool | None = None
+    home_body_changed: bool | None = None
     custom_css_changed: bool | None = None
     custom_script_changed: bool | None = None
 
@@ -137,6 +147,9 @@ def parse_statistics(doc: Mapping[str, Any]) -> Statistics:
         installed_at=parse_timestamp(doc.get("installedAt")),
         version=parse_version(doc.get("version")),
         **_deploy(doc),
+        register_server=_bool(_dict(doc.get("wizard")).get("registerServer")),
+        deployment_fingerprint_verified=_bool(doc.get("deploymentFingerprintVerified")),
+        deployment_fingerprint_hash=_str(doc.get("deploymentFingerprintHash")),
         **_activity(doc),
         **_renamed_counters(doc),
         **_environment(doc),
@@ -170,13 +183,8 @@ def parse_version(value: Any) -> ServerVersion | None:
     if not match:
         return ServerVersion(raw=raw)
     major, minor, patch, prerelease = match.groups()
-    return ServerVersion(
-        raw=raw,
-        major=int(major),
-        minor=int(minor),
-        patch=int(patch) if patch is not None else None,
-        prerelease=prerelease,
-    )
+    return ServerVersion(raw=raw, major=int(major), minor=int(minor),
+                         patch=int(patch) if patch is not None else None, prerelease=prerelease)
 
 
 def _deploy(doc: Mapping[str, Any]) -> dict[str, str]:
@@ -263,16 +271,31 @@ def _customisation(doc: Mapping[str, Any]) -> dict[str, bool | None]:
     # Old servers sent the values themselves; newer ones only say whether they were changed.
     title = _bool(doc.get("homeTitleChanged"))
     if title is None and isinstance(doc.get("homeTitle"), str):
-        title = doc["homeTitle"].strip() not in {"", "Home"}  # "Home" is the setting's default (assumed)
+        title = doc["homeTitle"].strip() not in {"", "Home"}  # "Home" is the setting's default
+    body = _bool(doc.get("homeBodyChanged"))
+    if body is None and isinstance(doc.get("homeBody"), str):
+        body = doc["homeBody"].strip() != _DEFAULT_HOME_BODY_LINE
     css = _bool(doc.get("customCSSChanged"))
-    if css is None and isinstance(doc.get("customCSS"), str):
-        css = bool(doc["customCSS"].strip())
+    if css is None:  # 4.x counted lines with JS split('\n'): the default '' is 1 line, like one line of CSS
+        css = _changed(doc.get("customCSS"), unknown_count=1)
     script_flags = [_bool(doc.get(key)) for key in (
         "onLogoutCustomScriptChanged", "loggedOutCustomScriptChanged", "loggedInCustomScriptChanged")]
     script = any(script_flags) if any(flag is not None for flag in script_flags) else None
-    if script is None and isinstance(doc.get("customScript"), str):
-        script = bool(doc["customScript"].strip())
-    return {"home_title_changed": title, "custom_css_changed": css, "custom_script_changed": script}
+    if script is None:  # 4.x summed the lines of the scripts that differ from their default: 0 = none
+        script = _changed(doc.get("customScript"))
+    return {"home_title_changed": title, "home_body_changed": body, "custom_css_changed": css,
+            "custom_script_changed": script}
+
+
+def _changed(value: Any, unknown_count: int | None = None) -> bool | None:
+    """Text (non-empty = changed) or a line count (> 0 = changed); a bool or a negative count is None."""
+    if isinstance(value, str):
+        return bool(value.strip())
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0 or value == unknown_count:
+        return None
+    return value > 0
 
 
 # -- lenient value readers: the wrong type means "unknown" (None), never an exception --------------
