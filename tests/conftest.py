@@ -35,19 +35,26 @@ def sandbox() -> Iterator[object]:
         running.stop()
 
 
-@pytest.fixture()
-def sandbox_settings(sandbox, monkeypatch: pytest.MonkeyPatch) -> Settings:
-    """Settings whose service URLs point at the session sandbox, also exported as PORTAL_* vars."""
+def settings_for(sandbox, monkeypatch: pytest.MonkeyPatch) -> Settings:
+    """Settings whose service URLs point at `sandbox`, also exported as PORTAL_* vars (for AppTest)."""
+    from portal.settings import get_settings
+
     values: dict[str, str] = {}
     for service in SERVICES:
         values[f"{service}_url"] = sandbox.urls[service]
         values[f"{service}_token"] = sandbox.admin_token
         monkeypatch.setenv(f"PORTAL_{service.upper()}_URL", sandbox.urls[service])
         monkeypatch.setenv(f"PORTAL_{service.upper()}_TOKEN", sandbox.admin_token)
+    get_settings.cache_clear()
+    return Settings(**values)
+
+
+@pytest.fixture()
+def sandbox_settings(sandbox, monkeypatch: pytest.MonkeyPatch) -> Settings:
+    """Settings whose service URLs point at the session sandbox, also exported as PORTAL_* vars."""
     from portal.settings import get_settings
 
-    get_settings.cache_clear()
-    yield Settings(**values)
+    yield settings_for(sandbox, monkeypatch)
     get_settings.cache_clear()
 
 

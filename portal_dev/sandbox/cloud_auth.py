@@ -15,10 +15,10 @@ import hmac
 import secrets
 from dataclasses import dataclass
 
-from portal_dev.sandbox.fleet_data import Workspace
+from portal_dev.sandbox.fleet_data import TOKEN_LIFETIME, Workspace
 from portal_dev.sandbox.fleet_index import Fleet
 
-TOKEN_TTL = 3600  # assumed: seconds an access token lives (the real value is not public)
+TOKEN_TTL = TOKEN_LIFETIME
 HOLDS_CREDENTIALS = ("registered", "connection_disabled")  # the cloud still honours its client credentials
 DEFAULT_SCOPE = ("workspace:license:read workspace:client:write workspace:stats:write workspace:push:send "
                  "marketplace:read marketplace:download fedhub:register")
@@ -87,6 +87,16 @@ class CloudAuth:
             return None
         w = self.fleet.workspaces[token.ws]
         return w if w.registration_state in HOLDS_CREDENTIALS else None
+
+    def live_until(self, w: Workspace, now: float) -> float | None:
+        """When the newest still-live access token of `w` expires (None: it holds none). A server caches
+        its token until then, so after a revoke it may keep sending the revoked one that long."""
+        epoch = self.epoch.get(w.index, 0)
+        issued = [t.issued_at for t in self.tokens.values()
+                  if t.ws == w.index and t.epoch == epoch and now - t.issued_at <= TOKEN_TTL]
+        if w.token_issued_at is not None and now - w.token_issued_at <= TOKEN_TTL:
+            issued.append(w.token_issued_at)
+        return max(issued) + TOKEN_TTL if issued else None
 
     def revoke(self, w: Workspace, now: float) -> int:
         """Invalidate every access token of `w`; returns how many were still live."""

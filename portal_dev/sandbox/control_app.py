@@ -110,7 +110,9 @@ class Control:
         """GET /_sandbox/servers/{key}: what the workspace's simulated server holds and did."""
         w, now = self._workspace(request), self.state.now()
         servers = self.state.servers
-        return json_response(servers.to_json(servers.engage(w, now), now))
+        server = servers.engage(w, now)
+        self.state.tick(now)  # caught up like on any service request (a sync due at its start runs now)
+        return json_response(servers.to_json(server, now))
 
     async def scenario(self, request: Request) -> Response:
         """POST /_sandbox/servers/{key}/scenario {"scenario": name, "seconds": n}: a situation an engineer meets."""
@@ -122,6 +124,8 @@ class Control:
         if isinstance(seconds, bool) or not isinstance(seconds, int | float) or seconds < 0:
             raise ApiError(400, "seconds: a number, 0 or more")
         servers = self.state.servers
+        servers.engage(w, now)
+        self.state.tick(now)  # what was due before the scenario happens first
         return json_response(servers.to_json(servers.scenario(w, name, now, seconds=float(seconds)), now))
 
     async def registration_token(self, request: Request) -> Response:

@@ -53,7 +53,9 @@ class FleetService:
     # -- public: what a Rocket.Chat server calls -----------------------------------------------
     @staticmethod
     def _base(request: Request) -> str:
-        return str(request.base_url).rstrip("/")
+        """Where this service is mounted (`http://host:port/fleet` in the sandbox): `base_url` alone is the
+        top-level app's root, and a `registration_client_uri` built on it would miss the `/fleet` prefix."""
+        return str(request.base_url.replace(path=request.scope.get("root_path", ""))).rstrip("/")
 
     @staticmethod
     async def _body(request: Request) -> Any:
@@ -63,13 +65,17 @@ class FleetService:
         except ValueError:
             raise ApiError(400, "body: must be JSON (the workspace's registration data)") from None
 
+    async def _registration_data(self, request: Request) -> dict[str, Any]:
+        """The body as registration data (`buildWorkspaceRegistrationData`), or a 400 naming the field."""
+        try:
+            return self.state.registrations.check(await self._body(request))
+        except RegistrationError as exc:
+            raise ApiError(400, str(exc)) from None
+
     async def register_pre_intent(self, request: Request) -> Response:
         """`POST /api/v2/register/workspace/pre-intent` (`registerPreIntentWorkspaceWizard.ts`): the
         server only looks at the status (assumed: the body is empty)."""
-        try:
-            self.state.registrations.check(await self._body(request))
-        except RegistrationError as exc:
-            raise ApiError(400, str(exc)) from None
+        await self._registration_data(request)
         return JSONResponse({})
 
     async def register_intent(self, request: Request) -> Response:
@@ -92,12 +98,8 @@ class FleetService:
     async def register_workspace(self, request: Request) -> Response:
         """`POST /api/v2/register/workspace?resend=` (`startRegisterWorkspace.ts`): answers `{id}`,
         which the server stores as `Cloud_Workspace_Id`."""
-        regs = self.state.registrations
-        try:
-            data = regs.check(await self._body(request))
-        except RegistrationError as exc:
-            raise ApiError(400, str(exc)) from None
-        return JSONResponse({"id": regs.pending_id(data, self.state.now())})
+        data = await self._registration_data(request)
+        return JSONResponse({"id": self.state.registrations.pending_id(data, self.state.now())})
 
     async def oauth_clients(self, request: Request) -> Response:
         """`POST /api/oauth/clients` with `Authorization: Bearer <REG_TOKEN>` (`connectWorkspace.ts`):
@@ -129,24 +131,14 @@ class FleetService:
         """`POST {registration_client_uri}/sync` (`syncWorkspace/syncCloudData.ts`,
         `fetchWorkspaceSyncPayload.ts`): registration data in, `WorkspaceSyncResponseSchema` out."""
         w = self._client(request)
-        regs = self.state.registrations
-        try:
-            data = regs.check(await self._body(request))
-        except RegistrationError as exc:
-            raise ApiError(400, str(exc)) from None
-        regs.record_sync(w, data, self.state.now())
-        return JSONResponse(regs.sync_answer(w))
+        self.state.registrations.record_sync(w, await self._registration_data(request), self.state.now())
+        return JSONResponse(self.state.registrations.sync_answer(w))
 
     async def client_legacy(self, request: Request) -> Response:
         """`POST {registration_client_uri}/client` (deprecated `legacySyncWorkspace.ts`)."""
         w = self._client(request)
-        regs = self.state.registrations
-        try:
-            data = regs.check(await self._body(request))
-        except RegistrationError as exc:
-            raise ApiError(400, str(exc)) from None
-        regs.record_sync(w, data, self.state.now())
-        return JSONResponse(regs.legacy_answer(w))
+        self.state.registrations.record_sync(w, await self._registration_data(request), self.state.now())
+        return JSONResponse(self.state.registrations.legacy_answer(w))
 
     async def client_license(self, request: Request) -> Response:
         """`GET {registration_client_uri}/license?version=` (`getWorkspaceLicense.ts`)."""
@@ -234,7 +226,8 @@ class FleetService:
         now = self.state.now()
         fleet, auth = self.state.fleet, self.state.auth
         if name == "revoke-access-tokens":
-            detail: dict[str, object] = {"revoked": auth.revoke(w, now)}
+            cached_until = auth.live_until(w, now)
+            detail: dict[str, object] = {"revoked": auth.revoke(w, now), "cached_until": iso(cached_until)}
         elif name == "rotate-client-secret":
             if w.client_id is None:
                 raise ApiError(409, f"workspace {w.id} was never registered: it has no client secret")
@@ -242,7 +235,8 @@ class FleetService:
         elif name == "force-license-sync":
             if w.registration_state not in ("registered", "connection_disabled"):
                 raise ApiError(409, f"workspace {w.id} is {w.registration_state}: only registered workspaces sync")
-            w.license_synced_at = w.last_sync_at = now
+            # The cloud re-issues the licence; only the workspace's own sync (servers.py) moves last_sync_at.
+            w.license_synced_at = now
             detail = {"license_synced_at": iso(now)}
         else:
             fleet.set_suspended(w, name == "suspend")

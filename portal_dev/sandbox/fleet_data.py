@@ -18,6 +18,7 @@ from portal_dev.sandbox._releases import load_releases, minor_of, release_of, st
 
 DAY = 86400.0
 HOUR = 3600.0
+TOKEN_LIFETIME = 3600.0  # assumed: seconds a workspace access token lives (the real value is not public)
 
 # The values a server reports in `statistics.deploy` (`apps/meteor/app/statistics/server/lib/
 # statistics.ts`: `DEPLOY_METHOD || 'tar'`, `DEPLOY_PLATFORM || 'selfinstall'`) as the official
@@ -107,6 +108,7 @@ class Workspace:
             "suspended": self.suspended, "created_at": iso(self.created_at),
             "last_sync_at": iso(self.last_sync_at), "last_stats_at": iso(self.last_stats_at),
             "region": self.region, "token_issued_at": iso(self.token_issued_at),
+            "token_expires_at": iso(None if self.token_issued_at is None else self.token_issued_at + TOKEN_LIFETIME),
             "secret_expires_at": iso(self.secret_expires_at),
             "license_synced_at": iso(self.license_synced_at),
             "seats": self.seats, "monthly_active_contacts": self.contacts,

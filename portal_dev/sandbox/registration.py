@@ -211,16 +211,15 @@ class Registrations:
                 "removeLicense": w.plan == "community", "cloudSyncAnnouncement": None}
 
     def legacy_answer(self, w: Workspace) -> dict[str, object]:
-        """`WorkspaceSyncPayloadSchema`, the deprecated `{client uri}/client` answer."""
-        return {"workspaceId": w.id, "publicKey": self.public_key(),
-                "trial": {"trialing": False, "trialID": "", "endDate": None, "marketing": {},
-                          "DowngradesToPlan": {"id": ""}, "trialRequested": False},
-                "nps": None, "banners": []}
+        """`WorkspaceSyncPayloadSchema`, the deprecated `{client uri}/client` answer. `trial` and `nps` are
+        left out (both optional): the schema refuses a null `nps` and a trial without `endDate` and `marketing.utm*`."""
+        return {"workspaceId": w.id, "publicKey": self.public_key(), "banners": []}
 
     def comms_answer(self, w: Workspace) -> dict[str, object]:
-        """`WorkspaceCommsResponsePayloadSchema` (`/api/v3/comms/workspace`): no announcements."""
-        return {"workspaceId": w.id, "publicKey": self.public_key(), "nps": None,
-                "announcements": {"create": [], "delete": []}}
+        """`WorkspaceCommsResponsePayloadSchema` (`/api/v3/comms/workspace`): no announcements. No `nps` key:
+        `announcementSync.ts` before the schema moved to core-typings had `nps: z.object(...).optional()`,
+        which refuses null (today's `.nullish()` takes either)."""
+        return {"workspaceId": w.id, "publicKey": self.public_key(), "announcements": {"create": [], "delete": []}}
 
     def new_registration_token(self) -> str:
         """A token for `REG_TOKEN` / `POST /api/oauth/clients` (sandbox control endpoint)."""

@@ -92,10 +92,12 @@ class Servers:
             server.token = self.state.auth.adopt(w, w.token_issued_at)
             server.token_expires_at = w.token_issued_at + TOKEN_TTL
         # What its seeded history says about it carries on: a server whose syncs or reports stopped
-        # (a proxy, a firewall, a disabled cron) stays that way until a scenario says otherwise.
-        cadence = stats_every(w.version)
-        server.syncs = w.last_sync_at is not None and now - w.last_sync_at <= SYNC_EVERY * 1.5
-        server.reports = w.last_stats_at is not None and now - w.last_stats_at <= cadence * 2
+        # (a proxy, a firewall, a disabled cron) stays that way until a scenario says otherwise. Judged at
+        # the moment that history describes (the sandbox's start): a server first looked at after the clock
+        # moved on has not stopped merely because nobody engaged it meanwhile.
+        cadence, seeded_now = stats_every(w.version), min(now, self.state.started_at)
+        server.syncs = w.last_sync_at is not None and seeded_now - w.last_sync_at <= SYNC_EVERY * 1.5
+        server.reports = w.last_stats_at is not None and seeded_now - w.last_stats_at <= cadence * 2
         server.next_sync_at = (w.last_sync_at or now) + SYNC_EVERY if server.syncs else math.inf
         server.next_stats_at = (w.last_stats_at or now) + cadence if server.reports else math.inf
         server.next_sync_at, server.next_stats_at = max(now, server.next_sync_at), max(now, server.next_stats_at)
@@ -202,7 +204,10 @@ class Servers:
             self._push(s, w, moment, self.state.push.codec.platform_one(w.index, j, w.apn_share), j, 0)
 
     def send_pushes(self, s: Server, w: Workspace, t: float, count: int) -> None:
-        """`count` notifications its users caused just now, to its valid devices in turn."""
+        """`count` notifications its users caused just now, to its valid devices in turn (through the
+        gateway only when it uses it, like `_push_hour`; otherwise it sends them natively, out of our sight)."""
+        if not self.uses_gateway(s):
+            return
         valid = max(1, int(self.state.push.valid_tokens[w.index]))
         for k in range(count):
             platform = self.state.push.codec.platform_one(w.index, k % valid, float(self.state.push.apn_share[w.index]))
@@ -235,8 +240,8 @@ class Servers:
                 s.token_expires_at = self.local_now(s, now) + seconds
         elif name == "secret_rotated":
             self.state.auth.rotate_secret(w, now, 365 * DAY)
-        elif name == "clock_skew":
-            s.clock_skew = seconds or -2 * HOUR
+        elif name == "clock_skew":  # its clock jumps `seconds` behind (default 2 h); `seconds` is never negative
+            s.clock_skew = -(seconds or 2 * HOUR)
         elif name == "gateway_outage":
             s.outage_until = now + (seconds or HOUR)
         elif name == "unsupported_version":
@@ -260,5 +265,8 @@ class Servers:
         return {"workspace_id": w.id, "has_credentials": s.secret_generation is not None,
                 "token_cached": bool(s.token), "token_expires_in": max(0.0, s.token_expires_at - self.local_now(s, now))
                 if s.token else 0.0, "register_server": s.register_server, "uses_gateway": self.uses_gateway(s),
-                "clock_skew": s.clock_skew, "next_sync_in": s.next_sync_at - now, "retries_pending": len(s.retries),
+                "clock_skew": s.clock_skew,
+                # None: its syncs stopped (JSON has no infinity)
+                "next_sync_in": None if math.isinf(s.next_sync_at) else s.next_sync_at - now,
+                "retries_pending": len(s.retries),
                 "events": s.events[-30:]}

@@ -92,12 +92,12 @@ class StatsCollector:
         if w is not None:
             return Reporter(w.unique_id, w.version, w.site_url, w.created_at, w.deploy_method,
                             w.deploy_platform, w.active_users, w.total_users, w.plan == "enterprise",
-                            self.app_counts(w))
+                            self.app_counts(w), w.registration_state in ("registered", "deregistered"))
         rep = self.reporter_by_uid.get(unique_id)
         if rep is None:
             return None
         return Reporter(rep.unique_id, rep.version, rep.site_url, rep.installed_at, rep.deploy_method,
-                        "selfinstall", rep.active_users, rep.total_users, False, None)
+                        "selfinstall", rep.active_users, rep.total_users, False, None, False)
 
     # -- reads -----------------------------------------------------------------------------------
     def latest(self, unique_id: str) -> tuple[float, dict[str, object]] | None:

@@ -85,6 +85,7 @@ class Reporter:
     total_users: int
     enterprise: bool
     apps: tuple[int, int, int] | None  # installed, active, failed; None when unknown
+    register_server: bool = True  # its `Register_Server` setting (off: disconnected, or never registered)
 
 
 def _meteor_id(r: random.Random) -> str:
@@ -217,6 +218,7 @@ def _values(rep: Reporter, received_at: float, seed: int, shape: dict[str, Any])
         "uncaughtExceptionsCount": r.randint(0, 9),
         # `push` bitmask (6.5.0+): 1 Push_enable, 2 Push_enable_gateway, 4 Push_gateway not the default
         "push": r.choice((0, 1, 3, 3, 3, 3, 3, 7)), "pushSecured": r.random() < 0.2,
+        "wizard": {"registerServer": rep.register_server},  # merged into the shape's own wizard fields
         "dailyPeakConnections": peak, "maxMonthlyPeakConnections": int(peak * 1.2),
         "deploymentFingerprintHash": _fingerprint(rep.site_url, seed),
         "deploymentFingerprintVerified": r.random() < 0.95,
