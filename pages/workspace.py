@@ -50,8 +50,8 @@ def search_box() -> None:
         for ws in found.value.items:
             name, facts, button = st.columns([4, 5, 1], vertical_alignment="center")
             name.markdown(f"**{md(ws.name)}**  \n{code(ws.id)}")
-            facts.caption(f"{code(ws.site_url)} · {code(ws.contact_email)} · {md(ws.version)} · "
-                          f"{ws.registration_state}{' · hosted' if ws.hosted else ''}")
+            facts.caption(f"uniqueId {code(ws.unique_id)} · {code(ws.site_url)} · {code(ws.contact_email)} · "
+                          f"{md(ws.version)} · {ws.connection}{' · hosted' if ws.hosted else ''}")
             button.button("Open", key=f"open-{ws.id}", on_click=open_workspace, args=(ws.id,))
         nav = st.columns([1, 1, 4])
         if cursor and nav[0].button("First page", key="search-first"):
@@ -139,7 +139,7 @@ def workspace_page(key: str) -> None:
     names = ["Statistics", "Push", "Marketplace", "Hosting"] + (["Actions", "Portal history"] if workspace else [])
     tabs = st.tabs(names)
     with tabs[0]:
-        sections.statistics(latest, data["stats_history"], support)
+        sections.statistics(latest, data["stats_history"], support, record)
     with tabs[1]:
         sections.push(deliveries, data["push_counts"], data["invalid_tokens"])
     with tabs[2]:

@@ -19,6 +19,7 @@ STATS_SILENT_AFTER = timedelta(hours=48)
 # Which runbooks answer which signal (a test checks every id exists in runbooks/).
 SIGNAL_RUNBOOKS: dict[str, tuple[str, ...]] = {
     "deregistered": ("workspace-deregistered-after-secret-rotation",),
+    "connection-disabled": ("workspace-deregistered-after-secret-rotation",),
     "out-of-support": ("out-of-support-version", "marketplace-426-unsupported-version"),
     "stats-silent": ("stats-not-reporting",),
     "push-401": ("push-workspace-401-unauthorized",),
@@ -36,23 +37,33 @@ class Signal:
     message: str
 
 
-def push_settings(report: StatsReport | None) -> str:
-    """The `push` bitmask decoded for people: on/off, via the gateway, custom gateway URL."""
+def push_settings(report: StatsReport | None, workspace: Workspace | None = None, *,
+                  fleet_answered: bool = True) -> str:
+    """How the server really sends pushes. The `push` bitmask (6.5.0+) carries the settings (1 on,
+    2 `Push_enable_gateway`, 4 `Push_gateway` changed); the server uses a gateway only when
+    `Push_enable_gateway`, `Register_Server` and the cloud terms agreement are all on
+    (`apps/meteor/server/configuration/pushNotification.ts`), else it sends with its own APNs/FCM
+    credentials. Registration comes from the statistics (`wizard.registerServer`) and Fleetcommand."""
     if report is None:
         return "unknown (no statistics)"
     stats = report.statistics
     if stats.push_enabled is None:
-        return "unknown (the version predates the push field)"
+        return "unknown (its statistics carry no push settings: they arrived in 6.5)"
     if not stats.push_enabled:
         return "off"
-    parts = ["on"]
-    if stats.push_via_gateway:
-        parts.append("via the cloud gateway")
-    elif stats.push_via_gateway is False:
-        parts.append("not via the gateway")
-    if stats.push_custom_gateway:
-        parts.append("custom gateway URL")
-    return ", ".join(parts)
+    direct = "sent directly with the server's own APNs/FCM credentials"
+    if not stats.push_via_gateway:
+        return f"on, gateway disabled: {direct}"
+    gateway = "a custom gateway URL (not the cloud gateway)" if stats.push_custom_gateway else "the cloud gateway"
+    state = workspace.registration_state if workspace is not None else "unregistered" if fleet_answered else None
+    if stats.register_server is False or state in ("connection_disabled", "unregistered"):
+        why = "cloud connection disabled" if state == "connection_disabled" else "not registered"
+        return f"on, gateway enabled but unused ({why}): {direct}"
+    if state == "deregistered":
+        return f"on, through {gateway}, but it holds no valid cloud credentials: its pushes are refused (401)"
+    if state is None:
+        return f"on, through {gateway} if it is registered (Fleetcommand unavailable: cannot tell)"
+    return f"on, through {gateway}"
 
 
 def _pushes(count: int) -> str:
@@ -89,8 +100,17 @@ def signals(
         if workspace.registration_state == "deregistered":
             found.append(Signal("deregistered", "critical",
                                 "De-registered: its client secret no longer works; it must register again."))
+        elif workspace.registration_state == "connection_disabled":
+            found.append(Signal("connection-disabled", "warning",
+                                "Cloud connection disabled by its admin (Register_Server off): it keeps its "
+                                "credentials but does not sync, and sends pushes without the cloud gateway."))
         if workspace.suspended:
             found.append(Signal("suspended", "warning", "Suspended."))
+        if workspace.unique_id_history:
+            change = workspace.unique_id_history[-1]
+            found.append(Signal("unique-id-changed", "info",
+                                f"Its uniqueId changed on {change.until:%Y-%m-%d} (it was {change.unique_id}): "
+                                "statistics sent under the old one stop there."))
     if support.status is SupportStatus.OUT_OF_SUPPORT:
         found.append(Signal("out-of-support", "critical",
                             f"{support.summary}: push gateway and marketplace no longer serve it."))
@@ -110,6 +130,40 @@ def signals(
         found.append(Signal("hosted-down", "critical", f"Hosted instance is {instance.status}."))
     order = {"critical": 0, "warning": 1, "info": 2}
     return sorted(found, key=lambda s: order.get(s.severity, 3))
+
+
+@dataclass(frozen=True)
+class OwnPushes:
+    """The pushes a workspace sent itself, with its own cached cloud token: what tells whether its token
+    works. A test push or a resend from the portal goes out with the gateway's own rights, so it proves
+    nothing about the workspace's token."""
+
+    state: str  # accepted | refused | gateway-error | none
+    message: str
+    pushes: tuple[PushDelivery, ...]
+
+
+def own_pushes(deliveries: Iterable[PushDelivery], *, since: datetime | None = None) -> OwnPushes:
+    """Read the workspace's own pushes (newest first) since `since`: is its token accepted now?"""
+    own = sorted((d for d in deliveries if d.kind == "message" and d.resent_from is None
+                  and (since is None or d.created_at >= since)), key=lambda d: d.created_at, reverse=True)
+    if not own:
+        scope = f" since {since:%Y-%m-%d %H:%M} UTC" if since else ""
+        return OwnPushes("none", f"No push from the workspace itself{scope} yet: cannot tell whether its token "
+                                 "works (a test push or a resend from here does not use its token).", ())
+    latest = own[0]
+    when = f"{latest.created_at:%Y-%m-%d %H:%M} UTC"
+    if latest.status_code == 401:
+        state, message = "refused", (f"Still refused: its latest own push ({when}) got 401. It is still sending a "
+                                     "token the cloud rejects; it keeps it until it expires or the workspace syncs.")
+    elif 200 <= latest.status_code < 300 or latest.status_code in (406, 422):
+        state, message = "accepted", (f"Its token is accepted: its latest own push ({when}) got "
+                                      f"{latest.status_code} ({latest.outcome}).")
+    else:
+        state, message = "gateway-error", (f"Its latest own push ({when}) got {latest.status_code}: a gateway "
+                                           "problem, not its token; the workspace retries after 1, 2, 4, 8 and "
+                                           "16 minutes.")
+    return OwnPushes(state, message, tuple(own))
 
 
 def suggested_runbooks(found: Iterable[Signal]) -> list[str]:

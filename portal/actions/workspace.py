@@ -1,8 +1,10 @@
 """Fleetcommand and Marketplace actions on one workspace.
 
-Token semantics (services reference §3): revoking access tokens is harmless (the workspace fetches
-a new one with its secret); rotating the client secret de-registers the workspace until its admins
-register again, hence two-person.
+Token semantics (read against the server, `apps/meteor/server/lib/cloud/getWorkspaceAccessToken*.ts`):
+a workspace caches its access token until it expires and fetches a new one only then or when it
+syncs, so revoking its tokens cuts it off (its pushes get 401) until one of those; rotating the
+client secret de-registers it at its next token request until its admins register again, hence
+two-person. Nothing here can make a workspace sync: the cloud only answers its calls.
 """
 
 from __future__ import annotations
@@ -35,9 +37,11 @@ def _when(value: Any) -> str:
 def preview_revoke(ctx: PreviewContext, target: str, params: NoParams) -> Preview:
     ws = workspace_or_invalid(ctx, target)
     return Preview(
-        f"revoke the access tokens of {ws.name} ({ws.id}; token issued {_when(ws.token_issued_at)}): "
-        "the workspace fetches a new one on its next call; its client secret keeps working",
-        ws.name,
+        f"revoke the access tokens of {ws.name} ({ws.id}; token issued {_when(ws.token_issued_at)}, expires "
+        f"{_when(ws.token_expires_at)}): any copy of the token stops working at once, including the one the "
+        "workspace caches. It keeps sending that one, so its own pushes are refused (401, not retried) until it "
+        "expires or the workspace syncs (its admin clicks Sync). Its client secret keeps working.",
+        ws.name, warnings=("its pushes fail until its cached token expires or it syncs",),
     )
 
 
@@ -54,8 +58,9 @@ def preview_rotate(ctx: PreviewContext, target: str, params: NoParams) -> Previe
 
 def preview_license_sync(ctx: PreviewContext, target: str, params: NoParams) -> Preview:
     ws = workspace_or_invalid(ctx, target)
-    return Preview(f"force a license sync for {ws.name} ({ws.id}, plan {ws.plan}; last synced "
-                   f"{_when(ws.license_synced_at)})", ws.name)
+    return Preview(f"re-issue the license of {ws.name} ({ws.id}, plan {ws.plan}; license last synced "
+                   f"{_when(ws.license_synced_at)}, workspace last synced {_when(ws.last_sync_at)}): the workspace "
+                   "picks it up at its next sync, which only it can start", ws.name)
 
 
 class SuspendParams(ActionParams):
@@ -110,9 +115,10 @@ def _detail(key: str) -> Callable[[WorkspaceOperation], str]:
 
 SPECS: tuple[ActionSpec, ...] = (
     ActionSpec(
-        name="workspace.revoke_access_tokens", title="Reset workspace token (revoke access tokens)", service="fleet",
-        description="The everyday token reset: revoke the workspace's cloud access tokens; it fetches a new "
-                    "one with its client secret on its next call. Harmless to repeat.",
+        name="workspace.revoke_access_tokens", title="Revoke access tokens (for a leaked token)", service="fleet",
+        description="Containment for a leaked access token: revoke the workspace's cloud access tokens. The "
+                    "workspace keeps sending the token it caches, so its pushes are refused (401) until that "
+                    "token expires or it syncs (its admin clicks Sync). Does not fix 401s: it causes them.",
         params_model=NoParams, target_kind=TargetKind.WORKSPACE, danger=Danger.SAFE,
         repeat_harmless=True, preview=preview_revoke,
         handler=_fleet_operation(FleetClient.revoke_access_tokens, _detail("revoked")),
@@ -127,8 +133,10 @@ SPECS: tuple[ActionSpec, ...] = (
         handler=_fleet_operation(FleetClient.rotate_client_secret, _detail("secret_expires_at")),
     ),
     ActionSpec(
-        name="workspace.force_license_sync", title="Force license sync", service="fleet",
-        description="Make Fleetcommand push the workspace's license now instead of at its next sync.",
+        name="workspace.force_license_sync", title="Re-issue license (picked up at the workspace's next sync)",
+        service="fleet",
+        description="Re-issue the workspace's license in Fleetcommand now; the workspace fetches it at its next "
+                    "sync (scheduled, or its admin clicks Sync). The cloud cannot make a workspace sync.",
         params_model=NoParams, target_kind=TargetKind.WORKSPACE, danger=Danger.SAFE,
         repeat_harmless=True, preview=preview_license_sync,
         handler=_fleet_operation(FleetClient.force_license_sync, _detail("license_synced_at")),

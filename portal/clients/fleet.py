@@ -63,7 +63,8 @@ class FleetClient(ServiceClient):
         return self._get_model("/admin/v1/summary", FleetSummary)
 
     def revoke_access_tokens(self, workspace_id: str, *, idempotency_key: str | None = None) -> WorkspaceOperation:
-        """Revoke the workspace's access tokens; harmless, it fetches a new one on its next call."""
+        """Revoke the workspace's access tokens. It keeps sending the one it caches (refused) until that expires
+        or it syncs."""
         return self._operation(workspace_id, "revoke-access-tokens", idempotency_key)
 
     def rotate_client_secret(self, workspace_id: str, *, idempotency_key: str | None = None) -> WorkspaceOperation:
@@ -71,7 +72,7 @@ class FleetClient(ServiceClient):
         return self._operation(workspace_id, "rotate-client-secret", idempotency_key)
 
     def force_license_sync(self, workspace_id: str, *, idempotency_key: str | None = None) -> WorkspaceOperation:
-        """Ask Fleetcommand to sync the workspace's license now."""
+        """Re-issue the workspace's license in Fleetcommand; the workspace fetches it at its next sync."""
         return self._operation(workspace_id, "force-license-sync", idempotency_key)
 
     def suspend(self, workspace_id: str, *, idempotency_key: str | None = None) -> WorkspaceOperation:

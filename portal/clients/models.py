@@ -32,8 +32,25 @@ class Items(ServiceModel, Generic[T]):
 # -- Fleetcommand -------------------------------------------------------------------------------
 
 
+class UniqueIdChange(ServiceModel):
+    """A uniqueId the workspace reported before (a fingerprint reset, a restore), and when it stopped."""
+
+    unique_id: str
+    until: AwareDatetime
+
+
+CONNECTION_STATES = {  # registration_state → what it means, in people's words
+    "registered": "registered",
+    "connection_disabled": "connection disabled",
+    "deregistered": "de-registered",
+    "unregistered": "never registered",
+}
+
+
 class Workspace(ServiceModel):
-    """One registered (or once registered) workspace as Fleetcommand knows it."""
+    """One registered (or once registered) workspace as Fleetcommand knows it. `id` is the cloud
+    workspace id (`Cloud_Workspace_Id` on the server); `unique_id` is the server's own `uniqueID`
+    setting, case-sensitive, which can change (its history is kept)."""
 
     id: str
     unique_id: str
@@ -45,15 +62,24 @@ class Workspace(ServiceModel):
     deploy_platform: str
     hosted: bool
     plan: str  # starter | pro | enterprise | community
-    registration_state: str  # registered | unregistered | deregistered
+    registration_state: str  # registered | connection_disabled | unregistered | deregistered
     suspended: bool
     created_at: AwareDatetime
     last_sync_at: AwareDatetime | None = None
     last_stats_at: AwareDatetime | None = None
     region: str | None = None
     token_issued_at: AwareDatetime | None = None
+    token_expires_at: AwareDatetime | None = None
     secret_expires_at: AwareDatetime | None = None
     license_synced_at: AwareDatetime | None = None
+    seats: int | None = None
+    monthly_active_contacts: int | None = None
+    unique_id_history: list[UniqueIdChange] = Field(default_factory=list)
+
+    @property
+    def connection(self) -> str:
+        """The connection state in people's words ("connection disabled", "never registered")."""
+        return CONNECTION_STATES.get(self.registration_state, self.registration_state)
 
 
 class FleetSummary(ServiceModel):

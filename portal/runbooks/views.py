@@ -45,6 +45,11 @@ def _failures(clients: Clients, context: Mapping[str, str]) -> list[PushDelivery
     return sorted(found, key=lambda d: d.created_at, reverse=True)[:20]
 
 
+def _own_pushes(clients: Clients, context: Mapping[str, str]) -> list[PushDelivery]:
+    """The newest deliveries of the workspace (any kind); the renderer keeps those it sent itself."""
+    return list(clients.push.deliveries(workspace_id=context["workspace"], limit=100).items)
+
+
 def _invalid(clients: Clients, context: Mapping[str, str]) -> tuple[Page[InvalidToken], list[TrendPoint]]:
     page = clients.push.invalid_tokens(workspace_id=context.get("workspace"), since=context["since"], limit=20)
     return page, clients.push.invalid_token_trend(since=context["since"], until=context["until"], bucket="hour")
@@ -76,6 +81,9 @@ VIEWS: dict[str, ViewSpec] = {view.name: view for view in (
              "push", False, _outcomes),
     ViewSpec("push.recent_failures", "Recent failed pushes",
              "the workspace's latest failed push deliveries in the window", "push", True, _failures),
+    ViewSpec("push.own_pushes", "The workspace's own pushes",
+             "the latest pushes the workspace sent itself with its own cloud token (not test pushes or "
+             "resends from here), and whether the gateway accepts its token now", "push", True, _own_pushes),
     ViewSpec("push.invalid_tokens", "Invalid device tokens (406)",
              "device tokens flagged invalid (406) in the window, and the trend", "push", False, _invalid),
     ViewSpec("push.top_failing", "Workspaces with the most failed pushes",

@@ -27,6 +27,8 @@ from portal.runbooks import VIEWS, ActionBlock, Markdown, Runbook, ViewBlock, bl
 from portal.runbooks.markdown import LINK_CONTEXT, runbook_query, safe_markdown
 from portal.ui.layout import metric_cards
 from portal.ui.live import fetch_all, freshness
+from portal.ui.text import md
+from portal.workspace_signals import own_pushes
 
 if TYPE_CHECKING:
     from portal.app_context import AppContext
@@ -76,12 +78,18 @@ def _table(rows: list[dict[str, Any]], empty: str, **columns: Any) -> None:
 def _render_workspace(ws: Any, _context: Mapping[str, str]) -> None:
     support = load_catalog().support(ws.version)
     metric_cards([("Version", ws.version, support.summary), ("Support", support.status.label),
-                  ("Registration", ws.registration_state), ("Suspended", "yes" if ws.suspended else "no")])
+                  ("Connection", ws.connection), ("Suspended", "yes" if ws.suspended else "no")])
+    former = ", ".join(f"{c.unique_id} (until {_when(c.until)})" for c in ws.unique_id_history)
     _table([{"field": k, "value": v} for k, v in (
-        ("name", ws.name), ("id / uniqueId", f"{ws.id} / {ws.unique_id}"), ("site URL", ws.site_url),
+        ("name", ws.name), ("cloud workspace id", ws.id), ("uniqueId", ws.unique_id),
+        ("former uniqueIds", former or "none"), ("site URL", ws.site_url),
         ("contact", ws.contact_email), ("plan", ws.plan), ("hosted", "yes" if ws.hosted else "no"),
         ("deploy", f"{ws.deploy_method} / {ws.deploy_platform}"), ("support", support.summary),
-        ("token issued", _when(ws.token_issued_at)), ("secret expires", _when(ws.secret_expires_at)),
+        ("seats", "unknown" if ws.seats is None else f"{ws.seats:,}"),
+        ("active contacts (month)", "unknown" if ws.monthly_active_contacts is None
+         else f"{ws.monthly_active_contacts:,}"),
+        ("token issued", _when(ws.token_issued_at)), ("token expires", _when(ws.token_expires_at)),
+        ("secret expires", _when(ws.secret_expires_at)),
         ("last sync", _when(ws.last_sync_at)), ("license synced", _when(ws.license_synced_at)),
         ("last statistics", _when(ws.last_stats_at)),
     )], "")
@@ -107,6 +115,18 @@ def _render_failures(deliveries: list[Any], _context: Mapping[str, str]) -> None
     _table([{"at": d.created_at, "platform": d.platform, "status": d.status_code, "outcome": d.outcome,
              "error": d.error or "", "device": d.device_token, "delivery": d.id} for d in deliveries],
            "No failed deliveries in the window.")
+
+
+@renders("push.own_pushes")
+def _render_own_pushes(deliveries: list[Any], _context: Mapping[str, str]) -> None:
+    verdict = own_pushes(deliveries)
+    label = {"accepted": "accepted", "refused": "refused", "gateway-error": "gateway error"}.get(
+        verdict.state, "no data")
+    latest = verdict.pushes[0].created_at if verdict.pushes else None
+    metric_cards([("Its own token", label, f"at the gateway; latest own push {_when(latest)}")])
+    st.caption(md(verdict.message))
+    _table([{"at": d.created_at, "status": d.status_code, "outcome": d.outcome, "platform": d.platform,
+             "device": d.device_token} for d in verdict.pushes[:10]], "")
 
 
 @renders("push.invalid_tokens")
@@ -143,7 +163,10 @@ def _render_stats(report: Any, _context: Mapping[str, str]) -> None:
     _table([{"field": k, "value": str(v) if v is not None else "n/a"} for k, v in (
         ("deploy", f"{s.deploy_method} / {s.deploy_platform}"), ("MongoDB", s.mongo_version),
         ("Node", s.node_version), ("push enabled", s.push_enabled), ("push via gateway", s.push_via_gateway),
-        ("custom gateway", s.push_custom_gateway), ("total users", s.total_users),
+        ("custom gateway", s.push_custom_gateway), ("Register_Server", s.register_server),
+        ("total users", s.total_users),
+        ("apps (installed / active / failed)", None if s.apps is None else
+         f"{s.apps.total_installed} / {s.apps.total_active} / {s.apps.total_failed}"),
     )], "")
 
 

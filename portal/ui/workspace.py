@@ -59,20 +59,25 @@ def header(key: str, workspace: Workspace | None, report: StatsReport | None, su
                     "so its registration, plan and actions are missing below.", icon=":material/help:")
         return
     st.header(md(workspace.name))
-    st.caption(f"id {code(workspace.id)} · uniqueId {code(workspace.unique_id)} · {code(workspace.site_url)} · "
-               f"contact {code(workspace.contact_email)}")
+    st.caption(f"cloud workspace id {code(workspace.id)} · uniqueId {code(workspace.unique_id)} · "
+               f"{code(workspace.site_url)} · contact {code(workspace.contact_email)}")
+    for change in workspace.unique_id_history:
+        st.caption(f"formerly uniqueId {code(change.unique_id)}, until {_when(change.until)}")
     known = {
-        "Registration": workspace.registration_state + (" · suspended" if workspace.suspended else ""),
+        "Connection": workspace.connection + (" · suspended" if workspace.suspended else ""),
         "Plan": workspace.plan,
         "Hosting": "cloud-hosted" if workspace.hosted else "self-managed",
         "Version": workspace.version,
+        "Seats": _count(workspace.seats),
+        "Active contacts (month)": _count(workspace.monthly_active_contacts),
         "Last sync": _when(workspace.last_sync_at),
     }
     with st.container(horizontal=True, gap="medium"):
         for label, value in known.items():
             st.markdown(f":gray[{label}]  \n**{md(value)}**", width="content")
     st.caption(f"Support: **{md(support.summary)}** · statistics last received {_when(workspace.last_stats_at)} · "
-               f"token issued {_when(workspace.token_issued_at)} · secret expires {_when(workspace.secret_expires_at)}")
+               f"token issued {_when(workspace.token_issued_at)}, expires {_when(workspace.token_expires_at)} · "
+               f"secret expires {_when(workspace.secret_expires_at)}")
 
 
 def signals(found: Sequence[Signal], *, cannot_tell: Sequence[str] = ()) -> None:
@@ -89,8 +94,10 @@ def signals(found: Sequence[Signal], *, cannot_tell: Sequence[str] = ()) -> None
         st.caption(f"Not checked: what {missing} would tell (unavailable).")
 
 
-def statistics(live: Live[StatsReport], history: Live[list[StatsPoint]], support: VersionSupport) -> None:
-    """Latest statistics, decoded, and their history as a chart."""
+def statistics(live: Live[StatsReport], history: Live[list[StatsPoint]], support: VersionSupport,
+               workspace: Live[Workspace]) -> None:
+    """Latest statistics, decoded (push as the server really sends, which needs its registration), and
+    their history as a chart."""
     report = live.value
     if report is None:
         if live.not_found:
@@ -104,7 +111,10 @@ def statistics(live: Live[StatsReport], history: Live[list[StatsPoint]], support
     apps = s.apps
     rows = {
         "Deploy": f"{s.deploy_method} / {s.deploy_platform}",
-        "Push": push_settings(report),
+        "Push": push_settings(report, workspace.value, fleet_answered=workspace.value is not None
+                              or workspace.not_found),
+        "Registration (its own setting)": "unknown" if s.register_server is None
+        else f"Register_Server {'on' if s.register_server else 'off'}",
         "Push queue": _count(s.push_queue),
         "Apps": (f"{_count(apps.total_installed)} installed, {_count(apps.total_active)} active, "
                  f"{_count(apps.total_failed)} failed (engine {apps.engine_version or '?'})") if apps else "unknown",

@@ -58,9 +58,12 @@ def test_stats_only_workspace_is_marked_unregistered():
 
 
 def test_push_bitmask_decoded_for_people():
-    assert push_settings(_report({"version": "6.5.0", "push": 3})) == "on, via the cloud gateway"
-    assert push_settings(_report({"version": "6.5.0", "push": 7})) == "on, via the cloud gateway, custom gateway URL"
-    assert push_settings(_report({"version": "6.5.0", "push": 0})) == "off"
+    registered = _ws()
+    assert push_settings(_report({"version": "6.5.0", "push": 3}), registered) == "on, through the cloud gateway"
+    assert push_settings(_report({"version": "6.5.0", "push": 7}), registered) == \
+        "on, through a custom gateway URL (not the cloud gateway)"
+    assert push_settings(_report({"version": "6.5.0", "push": 0}), registered) == "off"
+    assert push_settings(_report({"version": "6.5.0", "push": 1}), registered).startswith("on, gateway disabled")
     assert push_settings(_report({"version": "3.18.0"})).startswith("unknown")
     assert push_settings(None).startswith("unknown")
 
@@ -87,3 +90,52 @@ def test_a_fleetcommand_that_did_not_answer_says_nothing_about_registration():
     found = signals(workspace=None, report=_report({"version": "6.5.0"}),
                     support=load_catalog().support("6.5.0"), fleet_answered=False, now=NOW)
     assert "unregistered" not in [s.tag for s in found]
+
+
+def test_the_gateway_is_used_only_when_the_server_is_registered():
+    """pushNotification.ts: gateways only with Push_enable_gateway, Register_Server and the terms agreed."""
+    doc = {"version": "6.5.0", "push": 3, "wizard": {"registerServer": True}}
+    assert push_settings(_report(doc), _ws()) == "on, through the cloud gateway"
+    off = {**doc, "wizard": {"registerServer": False}}
+    assert push_settings(_report(off), _ws()).startswith("on, gateway enabled but unused (not registered)")
+    disabled = push_settings(_report(doc), _ws(registration_state="connection_disabled"))
+    assert disabled.startswith("on, gateway enabled but unused (cloud connection disabled)")
+    assert "own APNs/FCM credentials" in disabled and "through the cloud gateway" not in disabled
+    assert push_settings(_report(doc), None).startswith("on, gateway enabled but unused (not registered)")
+    assert "refused (401)" in push_settings(_report(doc), _ws(registration_state="deregistered"))
+    assert "cannot tell" in push_settings(_report(doc), None, fleet_answered=False)
+
+
+def test_connection_disabled_and_a_changed_unique_id_are_signals():
+    from portal.workspace_signals import suggested_runbooks
+
+    ws = _ws(registration_state="connection_disabled",
+             unique_id_history=[{"unique_id": "wD4EP3M7FeFzJZgk9", "until": NOW - timedelta(days=2)}])
+    found = signals(workspace=ws, report=_report({"version": "8.5.1"}),
+                    support=load_catalog().support("8.5.1", today=NOW.date()), now=NOW)
+    by_tag = {s.tag: s for s in found}
+    assert by_tag["connection-disabled"].severity == "warning"
+    assert "wD4EP3M7FeFzJZgk9" in by_tag["unique-id-changed"].message
+    assert suggested_runbooks(found) == ["workspace-deregistered-after-secret-rotation"]
+    assert ws.connection == "connection disabled" and _ws(registration_state="unregistered").connection == \
+        "never registered"
+
+
+def _own(code: int, minutes: int, kind: str = "message", resent_from: str | None = None) -> PushDelivery:
+    return _delivery(code).model_copy(update={"id": f"d{code}-{minutes}-{kind}", "kind": kind,
+                                              "resent_from": resent_from,
+                                              "created_at": NOW - timedelta(minutes=minutes)})
+
+
+def test_own_pushes_judge_the_workspace_token_by_its_own_traffic_only():
+    from portal.workspace_signals import own_pushes
+
+    # A test push and a resend that succeeded after the 401s prove nothing about the workspace's token.
+    mixed = [_own(401, 5), _own(200, 2, kind="test"), _own(200, 1, resent_from="d401-5-message")]
+    verdict = own_pushes(mixed)
+    assert verdict.state == "refused" and [d.id for d in verdict.pushes] == ["d401-5-message"]
+    assert own_pushes([_own(401, 30), _own(200, 3)]).state == "accepted"
+    assert own_pushes([_own(406, 3), _own(401, 30)]).state == "accepted"  # a 406 means its token passed
+    assert own_pushes([_own(503, 3)]).state == "gateway-error"
+    assert own_pushes([_own(401, 30)], since=NOW - timedelta(minutes=10)).state == "none"
+    assert "cannot tell" in own_pushes([_own(200, 1, kind="test")]).message

@@ -62,7 +62,7 @@ EXPECTED = {
     "unknown-service.md": "5: front matter: services: unknown service 'email' "
                           "(known: fleet, push, stats, marketplace, hosting)",
     "unknown-view.md": "13: unknown view 'push.everything' (known: workspace.summary, push.outcomes, "
-                       "push.recent_failures, push.invalid_tokens, push.top_failing, stats.latest, "
+                       "push.recent_failures, push.own_pushes, push.invalid_tokens, push.top_failing, stats.latest, "
                        "marketplace.apps, hosting.instance)",
 }
 

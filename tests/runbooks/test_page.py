@@ -55,7 +55,7 @@ def test_deep_link_fills_the_context_and_shows_its_own_link():
     warnings = texts(at, "warning")
     assert any("Fleetcommand cannot be reached" in w for w in warnings)
     assert any("Push Gateway cannot be reached" in w for w in warnings)
-    assert any("Revoking the workspace's **access tokens**" in m for m in texts(at, "markdown"))
+    assert any("**Revoking its access tokens does not fix this.**" in m for m in texts(at, "markdown"))
 
 
 def test_changing_the_workspace_updates_the_link():
@@ -77,10 +77,10 @@ def test_a_malformed_workspace_in_the_link_is_ignored_and_not_echoed():
 def test_a_viewer_sees_every_block_greyed_with_the_role_it_needs():
     at = open_runbooks("lead", runbook=RUNBOOK, workspace="ws_000042")
     needs = [c for c in texts(at, "caption") if c.startswith("Needs the")]
-    assert needs == ["Needs the support role or higher to run; you are viewer."] * 3
+    assert needs == ["Needs the support role or higher to run; you are viewer."]  # its one block: resend
     runs = [b for b in at.button if b.label == "Run"]
-    assert len(runs) == 3 and all(b.disabled for b in runs)
-    assert any("Revoke the workspace's access tokens" in m for m in texts(at, "markdown"))
+    assert len(runs) == 1 and all(b.disabled for b in runs)
+    assert any("Resend the workspace's failed pushes in the window" in m for m in texts(at, "markdown"))
 
 
 def test_support_sees_a_two_person_block_greyed_only_below_oncall():

@@ -44,9 +44,9 @@ def audit_records(runbook_id: str) -> list[AuditRecord]:
 def test_views_show_the_workspace_from_the_link(workspace_id):
     at = open_runbooks("lead", runbook=RUNBOOK, workspace=workspace_id)
     assert not at.exception
-    assert "Registration" in [m.label for m in at.metric]
+    assert "Connection" in [m.label for m in at.metric]
     assert not [w.value for w in at.warning]  # every service answered
-    assert any(f"{workspace_id} / " in str(frame.value.to_csv()) for frame in at.dataframe)
+    assert any(f",{workspace_id}\n" in str(frame.value.to_csv()) for frame in at.dataframe)  # cloud workspace id
 
 
 def test_a_service_outage_degrades_only_its_view(workspace_id, sandbox):
@@ -56,25 +56,29 @@ def test_a_service_outage_degrades_only_its_view(workspace_id, sandbox):
     at = open_runbooks("lead", runbook=RUNBOOK, workspace=workspace_id)
     assert not at.exception
     assert [w.value.split("**")[1] for w in at.warning] == ["Push Gateway is failing."]  # one banner, its source
-    assert "Registration" in [m.label for m in at.metric]  # Fleetcommand's view still there
+    assert "Connection" in [m.label for m in at.metric]  # Fleetcommand's view still there
+
+
+LEAKED = "leaked-workspace-credentials"
 
 
 def test_support_runs_a_block_from_the_deep_link_and_the_audit_record_names_the_runbook(workspace_id):
-    at = open_runbooks("support", runbook=RUNBOOK, workspace=workspace_id)
+    at = open_runbooks("support", runbook=LEAKED, workspace=workspace_id)
     assert not at.exception
-    revoke_key = f"rb-{RUNBOOK}-2"  # blocks: two views, then revoke, test push, resend
+    revoke_key = f"rb-{LEAKED}-2"  # blocks: two views, then revoke, rotate (oncall), suspend (oncall)
     assert at.text_input(key=f"{revoke_key}-target").value == workspace_id
-    assert not [c.value for c in at.caption if c.value.startswith("Needs the")]
+    assert [c.value for c in at.caption if c.value.startswith("Needs the")] == [
+        "Needs the oncall role or higher to run; you are support."] * 2
     previews = [b for b in at.button if b.label == "Preview"]
-    assert len(previews) == 3
+    assert len(previews) == 1
     previews[0].click().run()
     assert not at.exception, at.exception
     at.button(key=f"{revoke_key}-run").click().run()
     assert not at.exception, at.exception
-    assert any(shown(s.value).startswith("Succeeded: Reset workspace token (revoke access tokens) on ")
+    assert any(shown(s.value).startswith("Succeeded: Revoke access tokens (for a leaked token) on ")
                for s in at.success)
 
-    records = audit_records(RUNBOOK)
+    records = audit_records(LEAKED)
     assert [(r.event, r.action, r.target, r.actor_sub) for r in records] == [
         ("started", "workspace.revoke_access_tokens", workspace_id, "support"),
         ("succeeded", "workspace.revoke_access_tokens", workspace_id, "support"),
