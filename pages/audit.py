@@ -1,10 +1,9 @@
 """Audit log: every request, denial, approval and outcome; filter, page, export, verify the chain."""
 
 import contextlib
-import csv
-import io
 import json
 from datetime import UTC, date, datetime, time, timedelta
+from itertools import islice
 
 import pandas as pd
 import streamlit as st
@@ -12,6 +11,7 @@ import streamlit as st
 from portal.actions.states import RunState
 from portal.app_context import app_context
 from portal.audit_log import AuditEvent, AuditFilter
+from portal.csv_export import write_csv
 from portal.ui.actions import audit_log_or_stop, executor_or_stop
 from portal.ui.gate import require_screen
 from portal.ui.text import code, md
@@ -143,15 +143,9 @@ if rows and rows[0] < len(result.records):
 
 
 def export_csv() -> str:
-    """The filtered records (at most EXPORT_LIMIT), newest first, as CSV."""
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(COLUMNS)
-    for count, record in enumerate(log.export(flt)):
-        if count >= EXPORT_LIMIT:
-            break
-        writer.writerow([getattr(record, name) for name in COLUMNS])
-    return out.getvalue()
+    """The filtered records (at most EXPORT_LIMIT), newest first, as CSV safe in spreadsheets."""
+    return write_csv(COLUMNS, ([getattr(record, name) for name in COLUMNS]
+                               for record in islice(log.export(flt), EXPORT_LIMIT)))
 
 
 left, right = st.columns(2)

@@ -5,8 +5,6 @@ A drill-down lives in the URL (`?drill=<dimension>&value=<value>`) so the list c
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from itertools import islice
@@ -14,6 +12,7 @@ from typing import cast
 
 from portal.clients.fleet import WorkspaceFilters
 from portal.clients.models import Workspace
+from portal.csv_export import write_csv
 from portal.releases import ReleaseCatalog, SupportStatus
 
 # dimension → (label, fleet search filter it becomes)
@@ -76,16 +75,6 @@ def fleet_filters(drill: Drill, *, by_minor: Mapping[str, int], catalog: Release
 
 
 def workspaces_csv(workspaces: Iterable[Workspace], *, limit: int = CSV_LIMIT) -> str:
-    """CSV of the workspaces (at most `limit` rows), one column per CSV_COLUMNS field."""
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(CSV_COLUMNS)
-    for ws in islice(workspaces, limit):
-        row = []
-        for column in CSV_COLUMNS:
-            value = getattr(ws, column)
-            text = value.isoformat() if hasattr(value, "isoformat") else "" if value is None else str(value)
-            # A cell starting with = + - @ would run as a formula in a spreadsheet: defuse it.
-            row.append("'" + text if text[:1] in {"=", "+", "-", "@"} else text)
-        writer.writerow(row)
-    return out.getvalue()
+    """CSV of the workspaces (at most `limit` rows), one column per CSV_COLUMNS field, safe in spreadsheets."""
+    return write_csv(CSV_COLUMNS, ([getattr(ws, column) for column in CSV_COLUMNS]
+                                   for ws in islice(workspaces, limit)))
