@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
@@ -55,3 +56,31 @@ def effective_settings(settings: Settings) -> dict[str, str]:
         if not values.get(f"{service}_url"):
             shown[f"{service}_url"] = "not set: this service is not configured"
     return shown
+
+
+# Field names a service answer must never carry to the database or a screen (exact, lower-cased).
+SECRET_FIELDS = frozenset({
+    "client_secret", "secret", "access_token", "refresh_token", "id_token", "token", "password", "passphrase",
+    "private_key", "privatekey", "api_key", "apikey", "authorization", "cookie", "set-cookie", "registration_token",
+    "reg_token", "webhook_url", "signing_key",
+})
+# Values shaped like credentials whatever their field: a JWT, a bearer header, a PEM private key.
+_SECRET_VALUES = re.compile(
+    r"eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}"
+    r"|(?i:bearer)\s+[A-Za-z0-9._~+/=-]{8,}"
+    r"|-----BEGIN [A-Z ]*PRIVATE KEY-----.*?(?:-----END [A-Z ]*PRIVATE KEY-----|$)",
+    re.DOTALL,
+)
+
+
+def redact_answer(value: Any) -> Any:
+    """A service answer with secrets masked before it is stored or shown: known secret field names
+    anywhere in it, and token-shaped text in any string (services must not send them; some might)."""
+    if isinstance(value, Mapping):
+        return {key: MASK if str(key).lower() in SECRET_FIELDS and item not in (None, "")
+                else redact_answer(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [redact_answer(item) for item in value]
+    if isinstance(value, str):
+        return _SECRET_VALUES.sub(MASK, value)
+    return value

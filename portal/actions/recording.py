@@ -14,6 +14,7 @@ from typing import Any
 from portal.actions.spec import ActionParams, ActionSpec, masked_params
 from portal.actions.webhook import ChatWebhook
 from portal.identity import Principal
+from portal.redact import redact_answer
 from portal.store import audit
 from portal.store.db import Database, transaction
 from portal.store.models import ActionRun, AuditEvent, RunState, utcnow
@@ -59,9 +60,11 @@ class Recorder:
                error: str | None, result: Mapping[str, Any] | None, detail: Mapping[str, Any]) -> ActionRun:
         """Record how a running run ended (and tell the chat); a run another replica already declared
         abandoned stays so, but its real outcome still goes into the log."""
+        # What a service answered is stored and shown only after redaction (a secret it should not send).
+        error, detail = (redact_answer(error) if error else error), redact_answer(detail)
         values = {"finished_at": utcnow(), "service_status": status, "request_id": request_id,
                   "error": error[:2000] if error else None,
-                  "result": json.dumps(result, default=str) if result is not None else None}
+                  "result": json.dumps(redact_answer(result), default=str) if result is not None else None}
         with transaction(self.sessions) as session:
             try:
                 moved = transition(session, run.id, RunState.RUNNING, state, **values)
