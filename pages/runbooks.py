@@ -12,6 +12,7 @@ import streamlit as st
 
 from portal.app_context import app_context
 from portal.runbooks import CONTEXT_VARIABLES, SERVICES, clean_context, load_library
+from portal.runbooks.context import moment as parse_moment
 from portal.ui.gate import require_screen
 from portal.ui.runbook_view import (
     LINK_CONTEXT,
@@ -39,15 +40,10 @@ def open_runbook(runbook_id: str | None) -> None:
 
 def moment(column: Any, label: str, given: str, *, key: str, help: str) -> str:
     """A date and a time (UTC) from the link's ISO value; the chosen moment as ISO, or "" when none."""
-    try:
-        parsed = datetime.fromisoformat(given.replace("Z", "+00:00")) if given else None
-    except ValueError:
-        parsed = None
-        st.warning(f"Ignoring the {label.lower()} in the link: it is not a time like 2026-05-01T08:00:00Z.",
-                   icon=":material/error:")
-    if parsed is not None and parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=UTC)
-    parsed = parsed.astimezone(UTC) if parsed else None
+    parsed = parse_moment(given) if given else None
+    if given and parsed is None:
+        st.warning(f"Ignoring the {label.lower()} in the link: it is not a real time like 2026-05-01T08:00:00Z "
+                   "(between 2000 and 2100).", icon=":material/error:")
     picked_day = column.date_input(label, value=parsed.date() if parsed else None, key=f"{key}-day", help=help)
     picked_time = column.time_input(f"{label}, time (UTC)", value=parsed.time() if parsed else None,
                                     key=f"{key}-time", step=timedelta(minutes=5), label_visibility="collapsed")

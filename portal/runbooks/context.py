@@ -39,6 +39,21 @@ CONTEXT_VARIABLES: dict[str, ContextVariable] = {
 
 
 
+TIMES = ("since", "until")
+EARLIEST, LATEST = datetime(2000, 1, 1, tzinfo=UTC), datetime(2100, 1, 1, tzinfo=UTC)
+
+
+def moment(text: str) -> datetime | None:
+    """An ISO 8601 time from a link, as an aware UTC datetime; None unless it is a real moment
+    (`2026-02-30`, hour 24 or 99, an offset pushing it out of range are not) between 2000 and 2100."""
+    try:
+        parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
+        parsed = (parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)).astimezone(UTC)
+    except (ValueError, OverflowError):
+        return None
+    return parsed if EARLIEST <= parsed < LATEST else None
+
+
 def placeholders(text: str) -> list[str]:
     """The names used as `{{ name }}` in a text (in order, with repeats)."""
     return [m.group(1) for m in PLACEHOLDER.finditer(text)]
@@ -56,16 +71,14 @@ def clean_context(raw: Mapping[str, Any], *, now: datetime | None = None) -> dic
         if isinstance(value, list):
             value = value[0] if value else None
         text = str(value).strip() if value is not None else ""
-        if text and variable.pattern.match(text):
+        if text and variable.pattern.match(text) and (name not in TIMES or moment(text) is not None):
             context[name] = text
     now = (now or datetime.now(UTC)).replace(second=0, microsecond=0)
     if "until" not in context:
         context["until"] = now.strftime("%Y-%m-%dT%H:%M:%SZ")
     if "since" not in context:
-        until = datetime.fromisoformat(context["until"].replace("Z", "+00:00"))
-        if until.tzinfo is None:
-            until = until.replace(tzinfo=UTC)
-        context["since"] = (until - timedelta(hours=24)).astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        until = moment(context["until"]) or now
+        context["since"] = (until - timedelta(hours=24)).strftime("%Y-%m-%dT%H:%M:%SZ")
     return context
 
 

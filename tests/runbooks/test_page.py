@@ -121,3 +121,11 @@ def test_embedded_html_and_scripts_are_shown_as_text(tmp_path, monkeypatch):
     assert any('Before &lt;script>alert("pwned")&lt;/script> after.' in b for b in bodies)
     assert any('&lt;img src=x onerror="alert(2)">' in b for b in bodies)
     assert not any("<script" in b or "<img" in b or "<b>" in b for b in bodies)
+
+
+@pytest.mark.parametrize("bad", ["2026-02-30T00:00:00Z", "2026-05-01T24:00Z", "0001-01-01T00:00:00+14:00"])
+def test_a_deep_link_time_that_is_no_real_moment_is_ignored_with_a_message(bad):
+    at = open_runbooks("lead", runbook=RUNBOOK, workspace="ws_000042", until=bad)
+    assert not at.exception, at.exception
+    assert any("Ignoring the window end in the link: it is not a real time" in w for w in texts(at, "warning"))
+    assert at.query_params.get("until") in (None, [])  # the address no longer carries it

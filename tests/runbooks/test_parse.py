@@ -3,6 +3,8 @@
 from datetime import UTC, date, datetime
 from pathlib import Path
 
+import pytest
+
 from portal.runbooks import (
     ActionBlock,
     Markdown,
@@ -172,3 +174,27 @@ def test_an_action_block_without_a_target_acts_on_the_context_workspace():
     [block] = runbook.action_blocks
     assert block.target == "{{ workspace }}" and block.params == {} and block.label is None
     assert block_target(block, {"workspace": "ws_9"}) == "ws_9"
+
+
+@pytest.mark.parametrize("bad", ["2026-02-30T00:00:00Z", "2026-99-99T99:99:99Z", "2026-05-01T24:00Z",
+                                 "0001-01-01T00:00:00+14:00", "9999-12-31T23:59:59-14:00", "1970-01-01T00:00:00Z"])
+def test_a_time_that_is_no_real_moment_is_dropped_not_raised(bad):
+    now = datetime(2026, 5, 4, 10, 30, tzinfo=UTC)
+    for name in ("since", "until"):
+        context = clean_context({name: bad}, now=now)
+        assert context.get(name) != bad
+        assert context["until"] <= "2026-05-04T10:30:00Z" and context["since"] < context["until"]
+
+
+def test_generated_link_contexts_never_raise():
+    """Thousands of link-shaped contexts (the kind a crafted alert link carries): none raises."""
+    import random
+
+    r = random.Random(1306)
+    parts = [lambda: f"{r.randint(0, 9999):04d}", lambda: f"{r.randint(0, 99):02d}", lambda: f"{r.randint(0, 99):02d}"]
+    for _ in range(3000):
+        stamp = (f"{parts[0]()}-{parts[1]()}-{parts[2]()}T{r.randint(0, 99):02d}:{r.randint(0, 99):02d}"
+                 + r.choice(["", f":{r.randint(0, 99):02d}"]) + r.choice(["", "Z", "+14:00", "-12:00", "+99:99"]))
+        raw = {r.choice(["since", "until"]): stamp, "workspace": r.choice(["ws_1", "x" * 200, "ws 1", ""])}
+        context = clean_context(raw)
+        assert set(context) >= {"since", "until"}
