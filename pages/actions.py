@@ -9,6 +9,7 @@ from portal.actions.executor import ActionRequest
 from portal.actions.spec import secret_fields
 from portal.actions.states import RunState, look
 from portal.app_context import app_context
+from portal.runbooks import load_library
 from portal.ui.actions import describe_run, executor_or_stop, render_action, run_live, show_outcome
 from portal.ui.gate import require_screen
 from portal.ui.live import stop_page
@@ -59,10 +60,14 @@ chosen: str = st.selectbox("Action", names, index=index, format_func=lambda name
 if chosen != wanted:
     st.query_params["action"] = chosen
 
-prefill = {name: value for name, value in st.query_params.items() if name != "action"}
+prefill = {name: value for name, value in st.query_params.items() if name not in ("action", "runbook")}
+# Only a runbook that exists is recorded as the one used: `?runbook=` is anyone's text.
+linked_runbook = st.query_params.get("runbook") or None
+runbook_id = linked_runbook if linked_runbook in load_library().runbooks else None
+if linked_runbook and runbook_id is None:
+    st.caption("The link names no runbook of this portal: the run is recorded without one.")
 with st.container(border=True):
-    render_action(ctx, principal, chosen, prefill=prefill, runbook_id=st.query_params.get("runbook") or None,
-                  key=f"actions-{chosen}")
+    render_action(ctx, principal, chosen, prefill=prefill, runbook_id=runbook_id, key=f"actions-{chosen}")
 
 with st.expander("Your recent runs"):
     for run in executor.recent_runs(principal, limit=10):

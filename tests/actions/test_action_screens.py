@@ -140,6 +140,22 @@ def test_safe_action_from_url_prefill_preview_run_result(portal, fake_service, d
     assert events == ["succeeded", "started"]
 
 
+@pytest.mark.parametrize(("linked", "recorded"), [
+    ("push-workspace-401-unauthorized", "push-workspace-401-unauthorized"),  # a runbook of this portal
+    ("no-such-runbook", None), ("x" * 200, None),  # anyone's text in a link attributes nothing
+])
+def test_only_a_runbook_that_exists_is_recorded_as_used(portal, fake_service, database, linked, recorded):
+    at = portal("support", "pages/actions.py", action="workspace.revoke_access_tokens", workspace="ws_000042",
+                runbook=linked)
+    key = "actions-workspace.revoke_access_tokens"
+    at.button(key=f"FormSubmitter:{key}-form-Preview").click().run()
+    button(at, "Run").click().run()
+    assert not at.exception, at.exception
+    records = audit.page(database.sessions, audit.AuditFilter(target="ws_000042")).records
+    assert [r.runbook_id for r in records] == [recorded, recorded]
+    assert ("names no runbook of this portal" in shown(at)) is (recorded is None)
+
+
 def test_confirm_action_needs_the_name_typed(portal, fake_service):
     at = portal("oncall", "pages/actions.py", action="hosting.restart", workspace="ws_7")
     key = "actions-hosting.restart"
