@@ -46,6 +46,17 @@ class Recorder:
                          detail={"reason": reason})
         log.info("denied %s on %s for %s: %s", spec.name, target, principal.sub, reason)
 
+    def joined(self, actor: Principal, run: ActionRun, runbook_id: str | None) -> None:
+        """Someone other than its requester asked for exactly a run that stands: their request is
+        recorded as theirs (with the runbook they came from), and nothing runs a second time."""
+        who = actor_of(actor)
+        with transaction(self.sessions) as session:
+            audit.append(session, event=AuditEvent.JOINED.value, outcome=run.state, actor_sub=who["sub"],
+                         actor_email=who["email"], actor_roles=who["roles"], action=run.action, target=run.target,
+                         target_kind=run.target_kind, params=json.loads(run.params), preview=run.preview,
+                         run_id=run.id, runbook_id=runbook_id,
+                         detail={"reason": f"the same request by {run.actor_email or run.actor_sub} stands"})
+
     def refusal(self, actor: Principal, run: ActionRun, reason: str, event: AuditEvent,
                 params: Mapping[str, Any] | None = None) -> None:
         """Someone was refused something about an existing run (approving their own, other parameters)."""

@@ -91,6 +91,7 @@ class AuditEvent(StrEnum):
     EXPIRED = "expired"
     WITHDRAWN = "withdrawn"
     REFUSED = "refused"  # an approved run was asked to run with other parameters, or by someone else
+    JOINED = "joined"  # someone else asked for exactly a run that stood: recorded as theirs, nothing ran again
     STARTED = "started"  # recorded before the service is called
     SUCCEEDED = "succeeded"
     FAILED = "failed"

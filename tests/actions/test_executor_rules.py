@@ -109,6 +109,29 @@ def test_identical_request_within_the_window_returns_the_first_run(executor, peo
     assert other_target.created and len(fake_service.calls) == 2
 
 
+def test_an_identical_request_from_someone_else_is_recorded_as_theirs(executor, people, fake_service):
+    request = ActionRequest("workspace.revoke_access_tokens", "ws_1", {})
+    first = executor.submit(people["support"], request)
+    again = executor.submit(people["oncall"], ActionRequest("workspace.revoke_access_tokens", "ws_1", {},
+                                                            runbook_id="leaked-workspace-credentials"))
+    assert again.run.id == first.run.id and len(fake_service.calls) == 1  # nothing ran twice
+    joined = [r for r in records(executor) if r.event == "joined"]
+    assert [(r.actor_sub, r.run_id, r.runbook_id) for r in joined] == [
+        ("olga", first.run.id, "leaked-workspace-credentials")]
+    executor.submit(people["support"], request)  # the requester asking again is no one new
+    assert len([r for r in records(executor) if r.event == "joined"]) == 1
+
+
+def test_a_pending_two_person_request_asked_for_by_someone_else_is_recorded_as_theirs(executor, people):
+    request = ActionRequest("workspace.rotate_client_secret", "ws_9", {})
+    pending = executor.submit(people["oncall"], request)
+    assert pending.run.state == RunState.AWAITING_APPROVAL
+    same = executor.submit(people["admin"], request)
+    assert same.run.id == pending.run.id and same.run.actor_sub == "olga"
+    assert [(r.event, r.actor_sub) for r in records(executor) if r.run_id == pending.run.id] == [
+        ("approval_requested", "olga"), ("joined", "ada")]
+
+
 def test_after_the_window_the_same_request_runs_again(executor, people, fake_service):
     executor.dedupe_window = timedelta(0)
     request = ActionRequest("workspace.revoke_access_tokens", "ws_1", {})
