@@ -8,8 +8,8 @@ do): Streamlit finds the `st.App` below and serves it. `streamlit_app.py` stays 
 import streamlit as st
 from starlette.middleware import Middleware
 
-from portal.web import DeepLinks, prepare_process
+from portal.web import DeepLinks, SecurityHeaders, prepare_process
 
 prepare_process()
 
-app = st.App("streamlit_app.py", middleware=[Middleware(DeepLinks)])
+app = st.App("streamlit_app.py", middleware=[Middleware(SecurityHeaders), Middleware(DeepLinks)])

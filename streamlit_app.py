@@ -28,7 +28,10 @@ ROOT = Path(__file__).resolve().parent
 LAST_SECTION = "Admin"
 log = logging.getLogger("portal.auth")
 
-st.set_page_config(page_title="Cloud Ops Portal", page_icon=":material/rocket_launch:", layout="wide")
+# A local icon: a `:material/...:` page icon makes every browser fetch it from Google's font servers,
+# which the Content-Security-Policy (portal/web.py) rightly blocks.
+st.set_page_config(page_title="Cloud Ops Portal", page_icon=str(Path(__file__).parent / "portal" / "data" / "icon.png"),
+                   layout="wide")
 
 
 def only(page: st.Page) -> None:

@@ -119,6 +119,50 @@ class DeepLinks:
         return land
 
 
+# Images and connections only to the portal's own origin: markdown that slipped through could not
+# fetch a tracking image or post data elsewhere. Streamlit's frontend needs inline styles and its
+# charts (Vega) evaluate expressions, hence 'unsafe-inline'/'unsafe-eval' for its own scripts only.
+CONTENT_SECURITY_POLICY = "; ".join((
+    "default-src 'self'",
+    "script-src 'self' 'unsafe-inline' 'unsafe-eval'",
+    "style-src 'self' 'unsafe-inline'",
+    "img-src 'self' data: blob:",
+    "font-src 'self' data:",
+    "connect-src 'self'",
+    "worker-src 'self' blob:",
+    "object-src 'none'",
+    "base-uri 'self'",
+    "frame-ancestors 'none'",
+))
+SECURITY_HEADERS = (
+    ("Content-Security-Policy", CONTENT_SECURITY_POLICY),
+    ("X-Frame-Options", "DENY"),
+    ("Referrer-Policy", "same-origin"),
+    ("X-Content-Type-Options", "nosniff"),
+)
+
+
+class SecurityHeaders:
+    """Every HTTP response the portal sends carries the security headers (set, not duplicated)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = MutableHeaders(scope=message)
+                for name, value in SECURITY_HEADERS:
+                    headers[name] = value
+            await send(message)
+
+        await self.app(scope, receive, with_headers)
+
+
 def _set_cookie(value: str, max_age: int) -> str:
     jar: SimpleCookie = SimpleCookie()
     jar[NEXT_COOKIE] = value
