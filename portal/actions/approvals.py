@@ -49,8 +49,7 @@ class Approvals:
         if run.state == RunState.APPROVED:
             self._only_the_requester(principal, run)
             return self._start(run, prepared, progress)
-        if run.actor_sub != principal.sub:
-            self.recorder.joined(principal, run, request.runbook_id)
+        self.recorder.asked_again(principal, run, request.runbook_id)
         return RunOutcome(run, False, prepared.preview)
 
     def run_approved(self, principal: Principal, run_id: str, prepare: Callable[[ActionRequest], Prepared],

@@ -139,8 +139,7 @@ class Executor:
         run, created = open_run(self.sessions, candidate, window=self.dedupe_window,
                                 detail={"policy": prepared.reason})
         if not created:
-            if run.actor_sub != principal.sub:
-                self.recorder.joined(principal, run, request.runbook_id)
+            self.recorder.asked_again(principal, run, request.runbook_id)
             return RunOutcome(run, False, prepared.preview)
         return self.runner.execute(run, prepared, progress)
 

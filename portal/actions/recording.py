@@ -46,9 +46,11 @@ class Recorder:
                          detail={"reason": reason})
         log.info("denied %s on %s for %s: %s", spec.name, target, principal.sub, reason)
 
-    def joined(self, actor: Principal, run: ActionRun, runbook_id: str | None) -> None:
-        """Someone other than its requester asked for exactly a run that stands: their request is
-        recorded as theirs (with the runbook they came from), and nothing runs a second time."""
+    def asked_again(self, actor: Principal, run: ActionRun, runbook_id: str | None) -> None:
+        """An identical request got the standing `run` back. When someone other than its requester asked,
+        their request is recorded as theirs (`joined`, with the runbook they came from); nothing runs twice."""
+        if actor.sub == run.actor_sub:
+            return
         who = actor_of(actor)
         with transaction(self.sessions) as session:
             audit.append(session, event=AuditEvent.JOINED.value, outcome=run.state, actor_sub=who["sub"],
@@ -72,7 +74,7 @@ class Recorder:
         """Record how a running run ended (and tell the chat); a run another replica already declared
         abandoned stays so, but its real outcome still goes into the log."""
         # What a service answered is stored and shown only after redaction (a secret it should not send).
-        error, detail = (redact_answer(error) if error else error), redact_answer(detail)
+        error, detail = redact_answer(error), redact_answer(detail)
         values = {"finished_at": utcnow(), "service_status": status, "request_id": request_id,
                   "error": error[:2000] if error else None,
                   "result": json.dumps(redact_answer(result), default=str) if result is not None else None}

@@ -27,7 +27,7 @@ from portal.runbooks import VIEWS, ActionBlock, Markdown, Runbook, ViewBlock, bl
 from portal.runbooks.markdown import LINK_CONTEXT, runbook_query, safe_markdown
 from portal.ui.layout import metric_cards
 from portal.ui.live import fetch_all, freshness
-from portal.ui.text import md
+from portal.ui.text import count_or_unknown, md
 from portal.workspace_signals import own_pushes
 
 if TYPE_CHECKING:
@@ -85,9 +85,8 @@ def _render_workspace(ws: Any, _context: Mapping[str, str]) -> None:
         ("former uniqueIds", former or "none"), ("site URL", ws.site_url),
         ("contact", ws.contact_email), ("plan", ws.plan), ("hosted", "yes" if ws.hosted else "no"),
         ("deploy", f"{ws.deploy_method} / {ws.deploy_platform}"), ("support", support.summary),
-        ("seats", "unknown" if ws.seats is None else f"{ws.seats:,}"),
-        ("active contacts (month)", "unknown" if ws.monthly_active_contacts is None
-         else f"{ws.monthly_active_contacts:,}"),
+        ("seats", count_or_unknown(ws.seats)),
+        ("active contacts (month)", count_or_unknown(ws.monthly_active_contacts)),
         ("token issued", _when(ws.token_issued_at)), ("token expires", _when(ws.token_expires_at)),
         ("secret expires", _when(ws.secret_expires_at)),
         ("last sync", _when(ws.last_sync_at)), ("license synced", _when(ws.license_synced_at)),

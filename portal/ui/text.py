@@ -34,3 +34,8 @@ def code(value: object) -> str:
     text = " ".join(("" if value is None else str(value)).split())
     fence = "`" * (max((len(run) for run in re.findall(r"`+", text)), default=0) + 1)
     return f"{fence} {text} {fence}" if text.startswith("`") or text.endswith("`") else f"{fence}{text}{fence}"
+
+
+def count_or_unknown(value: int | None) -> str:
+    """A count with thousands separators, or "unknown" when the source did not say."""
+    return f"{value:,}" if value is not None else "unknown"

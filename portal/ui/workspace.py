@@ -26,7 +26,7 @@ from portal.livedata import Live
 from portal.releases import VersionSupport
 from portal.ui.layout import metric_cards
 from portal.ui.live import freshness
-from portal.ui.text import code, md
+from portal.ui.text import code, count_or_unknown, md
 from portal.workspace_signals import Signal, failures_by_code, push_settings
 
 if TYPE_CHECKING:
@@ -37,10 +37,6 @@ SEVERITY_ICONS = {"critical": ":material/error:", "warning": ":material/warning:
 
 def _when(value: Any) -> str:
     return f"{value:%Y-%m-%d %H:%M} UTC" if value else "never"
-
-
-def _count(value: int | None) -> str:
-    return f"{value:,}" if value is not None else "unknown"
 
 
 def header(key: str, workspace: Workspace | None, report: StatsReport | None, support: VersionSupport, *,
@@ -68,8 +64,8 @@ def header(key: str, workspace: Workspace | None, report: StatsReport | None, su
         "Plan": workspace.plan,
         "Hosting": "cloud-hosted" if workspace.hosted else "self-managed",
         "Version": workspace.version,
-        "Seats": _count(workspace.seats),
-        "Active contacts (month)": _count(workspace.monthly_active_contacts),
+        "Seats": count_or_unknown(workspace.seats),
+        "Active contacts (month)": count_or_unknown(workspace.monthly_active_contacts),
         "Last sync": _when(workspace.last_sync_at),
     }
     with st.container(horizontal=True, gap="medium"):
@@ -105,8 +101,9 @@ def statistics(live: Live[StatsReport], history: Live[list[StatsPoint]], support
         freshness(live)
         return
     s = report.statistics
-    metric_cards([("Users", _count(s.total_users), f"active {_count(s.active_users)}, online {_count(s.online_users)}"),
-                  ("Rooms", _count(s.total_rooms)), ("Messages", _count(s.total_messages)),
+    users = f"active {count_or_unknown(s.active_users)}, online {count_or_unknown(s.online_users)}"
+    metric_cards([("Users", count_or_unknown(s.total_users), users),
+                  ("Rooms", count_or_unknown(s.total_rooms)), ("Messages", count_or_unknown(s.total_messages)),
                   ("Version", s.version.raw if s.version else "unknown", support.summary)])
     apps = s.apps
     rows = {
@@ -115,9 +112,10 @@ def statistics(live: Live[StatsReport], history: Live[list[StatsPoint]], support
                               or workspace.not_found),
         "Registration (its own setting)": "unknown" if s.register_server is None
         else f"Register_Server {'on' if s.register_server else 'off'}",
-        "Push queue": _count(s.push_queue),
-        "Apps": (f"{_count(apps.total_installed)} installed, {_count(apps.total_active)} active, "
-                 f"{_count(apps.total_failed)} failed (engine {apps.engine_version or '?'})") if apps else "unknown",
+        "Push queue": count_or_unknown(s.push_queue),
+        "Apps": (f"{count_or_unknown(apps.total_installed)} installed, {count_or_unknown(apps.total_active)} "
+                 f"active, {count_or_unknown(apps.total_failed)} failed (engine {apps.engine_version or '?'})")
+        if apps else "unknown",
         "Node / MongoDB": f"{s.node_version or '?'} / {s.mongo_version or '?'}",
         "OS": " ".join(x for x in (s.os_type, s.os_release, s.os_arch) if x) or "unknown",
         "Last login": _when(s.last_login),
